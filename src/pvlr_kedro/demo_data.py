@@ -1,0 +1,164 @@
+"""The embedded demo data set: a small, learnable multi-label task in COCO format.
+
+Each image shows one of five scenes (street, park, kitchen, harbour, living room). A scene
+tints the background and fixes which of the 16 classes can appear and how often, so labels
+co-occur by scene: ``car`` and ``bus`` often together, ``boat`` and ``car`` never. Each
+class is a glyph of its own shape and colour; 1–4 objects per image, of varied size down to
+small ones, over noise and clutter lines. Generation is deterministic in the seed; the
+files are written to a temporary folder and moved into place whole, and an unchanged
+configuration is not generated again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw
+
+from pvlr_kedro.ingest.errors import IngestionError
+
+CLASSES = (  # name, glyph, colour
+    ("person", "cross", (240, 130, 30)), ("bicycle", "ring", (40, 80, 220)), ("car", "square", (220, 40, 40)),
+    ("bus", "hbar", (230, 200, 30)), ("traffic light", "vbar", (40, 170, 60)), ("dog", "diamond", (150, 60, 200)),
+    ("bird", "triangle", (40, 80, 220)), ("kite", "diamond", (220, 40, 40)), ("boat", "triangle", (240, 240, 240)),
+    ("umbrella", "disc", (150, 60, 200)), ("cup", "ring", (240, 240, 240)), ("bottle", "vbar", (30, 200, 210)),
+    ("bowl", "disc", (230, 200, 30)), ("pizza", "disc", (240, 130, 30)), ("chair", "frame", (40, 170, 60)),
+    ("clock", "ring", (220, 40, 40)),
+)
+SCENES = {  # background tint, {class: relative frequency}
+    "street": ((110, 110, 110), {"car": 8, "bus": 4, "bicycle": 4, "person": 7, "traffic light": 5}),
+    "park": ((90, 140, 80), {"person": 7, "dog": 6, "bird": 4, "kite": 4, "umbrella": 2}),
+    "kitchen": ((170, 150, 120), {"cup": 6, "bottle": 5, "bowl": 5, "pizza": 4, "chair": 3}),
+    "harbour": ((70, 110, 160), {"boat": 8, "bird": 5, "person": 4, "umbrella": 3, "kite": 2}),
+    "living room": ((130, 100, 80), {"chair": 6, "clock": 5, "cup": 4, "person": 4, "dog": 3}),
+}
+MANIFEST = "demo_manifest.json"
+
+
+@dataclass(frozen=True)
+class DemoConfig:
+    """Size and difficulty of the demo set (documented in the README)."""
+
+    seed: int = 0
+    train_images: int = 2000
+    test_images: int = 500
+    image_size: int = 96
+    min_objects: int = 1
+    max_objects: int = 4
+    min_scale: float = 0.15
+    max_scale: float = 0.5
+    clutter: int = 3
+
+    def __post_init__(self) -> None:
+        if min(self.train_images, self.test_images) < 1 or self.image_size < 16:
+            raise IngestionError("demo generator: train_images and test_images must be ≥ 1, image_size ≥ 16")
+        if not 1 <= self.min_objects <= self.max_objects:
+            raise IngestionError("demo generator: need 1 ≤ min_objects ≤ max_objects")
+        if not 0 < self.min_scale <= self.max_scale <= 1:
+            raise IngestionError("demo generator: need 0 < min_scale ≤ max_scale ≤ 1")
+
+
+def generate_demo(root: Path, config: DemoConfig, layout: dict[str, tuple[str, str]]) -> bool:
+    """Write the demo set under ``root``; ``layout`` maps split → (annotation file, image folder).
+
+    Returns False when ``root`` already holds the set for this configuration.
+    """
+    manifest = {"config": asdict(config), "layout": {k: list(v) for k, v in layout.items()}}
+    if _read_manifest(root) == manifest:
+        return False
+    if root.exists() and any(root.iterdir()) and _read_manifest(root) is None:
+        raise IngestionError(f"{root} exists and is not a generated demo set ({MANIFEST} missing): refusing to overwrite it")
+    partial = root.with_name(root.name + ".partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    rng = np.random.default_rng(config.seed)
+    first_id = 1
+    for split, count in (("train", config.train_images), ("test", config.test_images)):
+        annotation_file, image_folder = layout[split]
+        coco = _write_split(partial, image_folder, range(first_id, first_id + count), config, rng)
+        (partial / annotation_file).parent.mkdir(parents=True, exist_ok=True)
+        (partial / annotation_file).write_text(json.dumps(coco))
+        first_id += count
+    (partial / MANIFEST).write_text(json.dumps(manifest, indent=2))
+    shutil.rmtree(root, ignore_errors=True)
+    partial.rename(root)
+    return True
+
+
+def category_id(index: int) -> int:
+    """COCO-like category ids with gaps (1–5, 7–11, …), so that readers must sort, not count."""
+    return index + 1 + index // 5
+
+
+def _read_manifest(root: Path):
+    try:
+        return json.loads((root / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _write_split(base: Path, folder: str, image_ids: range, config: DemoConfig, rng) -> dict:
+    (base / folder).mkdir(parents=True, exist_ok=True)
+    images, annotations = [], []
+    for image_id in image_ids:
+        file_name = f"{image_id:06d}.jpg"
+        picture, objects = _draw_image(config, rng)
+        picture.save(base / folder / file_name, quality=90)
+        images.append({"id": image_id, "file_name": file_name, "width": config.image_size, "height": config.image_size})
+        for class_index, box in objects:
+            annotations.append({"id": len(annotations) + 1, "image_id": image_id,
+                                "category_id": category_id(class_index), "bbox": box, "area": box[2] * box[3],
+                                "iscrowd": 0, "segmentation": []})
+    categories = [{"id": category_id(i), "name": name, "supercategory": "object"} for i, (name, _, _) in enumerate(CLASSES)]
+    return {"info": {"description": "pvlr-kedro demo set", "seed": config.seed},
+            "images": images, "annotations": annotations, "categories": categories}
+
+
+def _draw_image(config: DemoConfig, rng) -> tuple[Image.Image, list]:
+    size = config.image_size
+    tint, frequencies = list(SCENES.values())[rng.integers(len(SCENES))]
+    pixels = np.asarray(tint, float) + rng.normal(0, 12, (size, size, 3))  # size×size×3 noise around the tint
+    picture = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
+    draw = ImageDraw.Draw(picture)
+    for _ in range(config.clutter):
+        grey = int(rng.integers(40, 220))
+        draw.line([tuple(rng.integers(0, size, 2)), tuple(rng.integers(0, size, 2))], fill=(grey,) * 3, width=1)
+    names = list(frequencies)
+    weights = np.asarray(list(frequencies.values()), float)
+    count = int(rng.integers(config.min_objects, config.max_objects + 1))
+    objects = []
+    for name in rng.choice(names, size=count, p=weights / weights.sum()):
+        class_index = [c[0] for c in CLASSES].index(name)
+        objects.append((class_index, _draw_glyph(draw, class_index, config, rng)))
+    return picture, objects
+
+
+def _draw_glyph(draw: ImageDraw.ImageDraw, class_index: int, config: DemoConfig, rng) -> list[float]:
+    _, glyph, colour = CLASSES[class_index]
+    side = config.image_size * rng.uniform(config.min_scale, config.max_scale)
+    width, height = {"hbar": (side, side / 3), "vbar": (side / 3, side)}.get(glyph, (side, side))
+    x = rng.uniform(0, config.image_size - width)
+    y = rng.uniform(0, config.image_size - height)
+    fill = tuple(int(np.clip(c + rng.integers(-25, 26), 0, 255)) for c in colour)
+    box = (x, y, x + width, y + height)
+    cx, cy = x + width / 2, y + height / 2
+    line = max(1, int(side / 6))
+    if glyph == "disc":
+        draw.ellipse(box, fill=fill)
+    elif glyph == "ring":
+        draw.ellipse(box, outline=fill, width=line)
+    elif glyph == "frame":
+        draw.rectangle(box, outline=fill, width=line)
+    elif glyph == "triangle":
+        draw.polygon([(cx, y), (x + width, y + height), (x, y + height)], fill=fill)
+    elif glyph == "diamond":
+        draw.polygon([(cx, y), (x + width, cy), (cx, y + height), (x, cy)], fill=fill)
+    elif glyph == "cross":
+        draw.rectangle((cx - line, y, cx + line, y + height), fill=fill)
+        draw.rectangle((x, cy - line, x + width, cy + line), fill=fill)
+    else:  # square, hbar, vbar
+        draw.rectangle(box, fill=fill)
+    return [round(float(v), 2) for v in (x, y, width, height)]

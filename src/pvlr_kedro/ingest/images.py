@@ -1,0 +1,67 @@
+"""The image check: every listed image must exist and, by default, open as an image.
+
+Modes: ``header`` (open and read the header: catches empty, non-image and header-truncated
+files, and gives width and height), ``decode`` (decode all pixels: also catches a truncated
+body), ``none`` (existence only). Missing and unreadable images are an error that names
+them, unless the user asked to skip them; skips are counted per split.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from PIL import Image
+
+from pvlr_kedro.ingest.errors import IngestionError, preview
+from pvlr_kedro.ingest.records import SPLITS, ImageRecord
+
+IMAGE_CHECKS = ("header", "decode", "none")
+
+
+def probe_image(path: Path, mode: str) -> tuple[str, object]:
+    """``("ok", (width, height) or None)``, ``("missing", None)`` or ``("unreadable", reason)``."""
+    if not path.is_file():
+        return "missing", None
+    if mode == "none":
+        return "ok", None
+    try:
+        with Image.open(path) as image:
+            if mode == "decode":
+                image.load()
+            return "ok", image.size
+    except Exception as err:  # PIL raises many types for bad files; each one means "unreadable"
+        return "unreadable", f"{type(err).__name__}: {err}"
+
+
+def check_images(root: Path, records: list[ImageRecord], mode: str, *, skip_missing: bool,
+                 skip_unreadable: bool, namespace: str, workers: int = 8) -> tuple[list[ImageRecord], dict]:
+    """Probe every record's image; return the kept records (sizes filled in) and skips per split."""
+    if mode not in IMAGE_CHECKS:
+        raise IngestionError(f"`{namespace}.image_check` must be one of {IMAGE_CHECKS}, not {mode!r}")
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        probes = list(pool.map(lambda r: probe_image(root / r.path, mode), records))
+    _raise_unless_skipped(root, records, probes, "missing", skip_missing, f"{namespace}.skip_missing_images")
+    _raise_unless_skipped(root, records, probes, "unreadable", skip_unreadable, f"{namespace}.skip_unreadable_images")
+    skipped = {split: Counter() for split in SPLITS}
+    kept = []
+    for record, (status, detail) in zip(records, probes):
+        if status != "ok":
+            skipped[record.split][f"{status}_image"] += 1
+        elif detail is not None and record.width is None:
+            kept.append(replace(record, width=detail[0], height=detail[1]))
+        else:
+            kept.append(record)
+    return kept, skipped
+
+
+def _raise_unless_skipped(root, records, probes, status, skip, parameter) -> None:
+    bad = [(r, detail) for r, (s, detail) in zip(records, probes) if s == status]
+    if bad and not skip:
+        shown = [r.path if detail is None else f"{r.path} ({detail})" for r, detail in bad]
+        raise IngestionError(
+            f"{len(bad)} {status} image(s) under {root}: {preview(shown)}. "
+            f"Set `{parameter}: true` to skip them (they are then counted in the ingestion summary)."
+        )

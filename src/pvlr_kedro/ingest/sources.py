@@ -1,0 +1,95 @@
+"""A benchmark's data parameters, checked and typed, and the one entry point that reads it.
+
+A benchmark's parameter block (``coco:``, ``voc:``, …) holds its data keys at the top
+(``format``, ``root``, the format's file names, the image check) beside the run blocks
+(``model``, ``train``, …), which ingestion ignores. A key that no format knows is an error:
+a typo must not silently read the wrong files.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from pvlr_kedro.ingest.coco import CocoOptions, read_coco
+from pvlr_kedro.ingest.csv_labels import CsvOptions, read_labels_csv
+from pvlr_kedro.ingest.errors import IngestionError
+from pvlr_kedro.ingest.images import check_images
+from pvlr_kedro.ingest.nuswide import NusWideOptions, read_nuswide
+from pvlr_kedro.ingest.table import records_table, summarise
+from pvlr_kedro.ingest.vocabulary import build_vocabulary
+from pvlr_kedro.ingest.voc import VocOptions, read_voc
+
+READERS = {
+    "coco": (CocoOptions, read_coco),
+    "voc": (VocOptions, read_voc),
+    "nuswide": (NusWideOptions, read_nuswide),
+    "csv": (CsvOptions, read_labels_csv),
+}
+RUN_BLOCKS = frozenset({"model", "train", "loss", "eval", "generator"})
+# Keys of any format may stand side by side (custom data switches format by one override);
+# a key no format knows is a typo.
+ALL_FORMAT_KEYS = frozenset(f.name for options, _ in READERS.values() for f in dataclasses.fields(options))
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    """Where a benchmark's files lie, in which format, and how strictly its images are checked."""
+
+    namespace: str
+    format: str
+    root: Path
+    options: object
+    image_check: str = "header"
+    skip_missing_images: bool = False
+    skip_unreadable_images: bool = False
+    prompt_names: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: dict, namespace: str) -> SourceConfig:
+        """Build from a benchmark's parameter block; unknown keys and a missing root are errors."""
+        data = {key: value for key, value in params.items() if key not in RUN_BLOCKS}
+        kind = data.pop("format", None)
+        if kind not in READERS:
+            raise IngestionError(f"`{namespace}.format` must be one of {sorted(READERS)}, not {kind!r}")
+        options_class = READERS[kind][0]
+        common = {f.name for f in dataclasses.fields(cls)} - {"namespace", "format", "options"}
+        specific = {f.name for f in dataclasses.fields(options_class)}
+        unknown = sorted(set(data) - common - ALL_FORMAT_KEYS)
+        if unknown:
+            raise IngestionError(
+                f"unknown parameters for benchmark `{namespace}`: {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(common | ALL_FORMAT_KEYS | RUN_BLOCKS | {'format'}))})"
+            )
+        if "root" not in data:
+            raise IngestionError(f"`{namespace}.root` is not set: point it at the benchmark's folder")
+        options = options_class(**{k: _plain(v) for k, v in data.items() if k in specific})
+        shared = {k: _plain(v) for k, v in data.items() if k in common and k != "root"}
+        return cls(namespace=namespace, format=kind, root=Path(str(data["root"])).expanduser(),
+                   options=options, **shared)
+
+
+def read_source(source: SourceConfig) -> tuple[pd.DataFrame, dict, dict]:
+    """Read, check and tabulate a benchmark: the annotation table, its vocabulary and a summary."""
+    if not source.root.is_dir():
+        raise IngestionError(f"benchmark root not found: {source.root} (set `{source.namespace}.root`)")
+    reader = READERS[source.format][1]
+    ingested = reader(source.root, source.options, source.namespace)
+    records, skipped = check_images(
+        source.root, ingested.records, source.image_check, namespace=source.namespace,
+        skip_missing=source.skip_missing_images, skip_unreadable=source.skip_unreadable_images,
+    )
+    table = records_table(records, where=str(source.root))
+    vocabulary = build_vocabulary(ingested.classes, source.prompt_names, namespace=source.namespace)
+    summary = summarise(table, vocabulary["names"], ingested.dropped, skipped)
+    return table, vocabulary, summary
+
+
+def _plain(value):
+    """OmegaConf hands lists and dicts through; options hold tuples so that they stay frozen."""
+    if isinstance(value, list):
+        return tuple(value)
+    return value

@@ -1,0 +1,1 @@
+"""Ingestion: a benchmark's raw files → annotation table, vocabulary and summary."""

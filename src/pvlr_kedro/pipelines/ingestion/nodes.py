@@ -1,0 +1,42 @@
+"""Thin nodes over ``pvlr_kedro.ingest`` and ``pvlr_kedro.demo_data``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields
+
+import pandas as pd
+
+from pvlr_kedro.demo_data import DemoConfig, generate_demo
+from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
+
+log = logging.getLogger(__name__)
+
+
+def resolve_source(benchmark: dict, namespace: str) -> SourceConfig:
+    """Check a benchmark's data parameters and say where its files are."""
+    return SourceConfig.from_params(benchmark, namespace)
+
+
+def generate_demo_dataset(benchmark: dict, namespace: str) -> SourceConfig:
+    """Generate the demo set (COCO format) where the benchmark's parameters point, then resolve it."""
+    source = SourceConfig.from_params(benchmark, namespace)
+    generator = dict(benchmark.get("generator") or {})
+    unknown = sorted(set(generator) - {f.name for f in fields(DemoConfig)})
+    if unknown:
+        raise IngestionError(f"unknown parameters in `{namespace}.generator`: {', '.join(unknown)}")
+    layout = {"train": (source.options.train_annotations, source.options.train_images),
+              "test": (source.options.test_annotations, source.options.test_images)}
+    written = generate_demo(source.root, DemoConfig(**generator), layout)
+    log.info("%s demo data set under %s", "Generated the" if written else "Reusing the unchanged", source.root)
+    return source
+
+
+def ingest_annotations(source: SourceConfig) -> tuple[pd.DataFrame, dict, dict]:
+    """Read and check the benchmark's annotations: table, vocabulary, summary."""
+    table, vocabulary, summary = read_source(source)
+    summary = {"benchmark": source.namespace, "format": source.format, "root": str(source.root), **summary}
+    log.info("%s: %d train / %d test images, %d classes, dropped %s, skipped %s", source.namespace,
+             summary["images"]["train"], summary["images"]["test"], len(vocabulary["names"]),
+             summary["dropped"], summary["skipped"])
+    return table, vocabulary, summary
