@@ -1,0 +1,71 @@
+"""The image check: missing, empty, non-image and truncated files, found and named."""
+
+import pytest
+
+from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
+from tests.formats import write_coco_split, write_jpeg
+
+CATEGORIES = [{"id": 1, "name": "person"}]
+
+
+@pytest.fixture
+def coco_root(tmp_path):
+    images = [{"id": i, "file_name": f"{i}.jpg", "width": 64, "height": 64} for i in (1, 2, 3)]
+    write_coco_split(tmp_path, "train.json", "", images, [{"image_id": i, "category_id": 1} for i in (1, 2, 3)],
+                     CATEGORIES)
+    write_coco_split(tmp_path, "test.json", "", [{"id": 4, "file_name": "4.jpg"}], [{"image_id": 4, "category_id": 1}],
+                     CATEGORIES)
+    return tmp_path
+
+
+def read(root, **overrides):
+    params = {"format": "coco", "root": str(root), "train_annotations": "train.json", "test_annotations": "test.json",
+              "train_images": "", "test_images": "", **overrides}
+    return read_source(SourceConfig.from_params(params, "custom"))
+
+
+def truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def test_empty_file_found_by_header_check(coco_root):
+    (coco_root / "2.jpg").write_bytes(b"")
+    with pytest.raises(IngestionError, match=r"1 unreadable image\(s\).*2\.jpg.*custom\.skip_unreadable_images"):
+        read(coco_root)
+
+
+def test_non_image_found_by_header_check(coco_root):
+    (coco_root / "3.jpg").write_text("not a picture")
+    with pytest.raises(IngestionError, match=r"3\.jpg \(UnidentifiedImageError"):
+        read(coco_root)
+
+
+def test_truncated_body_found_only_by_full_decode(coco_root):
+    write_jpeg(coco_root / "2.jpg", (64, 64))
+    truncate(coco_root / "2.jpg")
+    table, _, _ = read(coco_root)  # the header is intact
+    assert len(table) == 4
+    with pytest.raises(IngestionError, match=r"2\.jpg \(OSError: image file is truncated"):
+        read(coco_root, image_check="decode")
+
+
+def test_unreadable_images_skipped_and_counted_when_asked(coco_root):
+    (coco_root / "1.jpg").write_bytes(b"\xff\xd8\xff")
+    table, _, summary = read(coco_root, skip_unreadable_images=True)
+    assert sorted(table["image_id"]) == ["2", "3", "4"]
+    assert summary["skipped"]["train"] == {"unreadable_image": 1}
+
+
+def test_check_none_opens_nothing_but_still_needs_the_files(coco_root):
+    (coco_root / "3.jpg").write_text("not a picture")
+    table, _, _ = read(coco_root, image_check="none")
+    assert len(table) == 4
+    (coco_root / "3.jpg").unlink()
+    with pytest.raises(IngestionError, match=r"1 missing image\(s\).*3\.jpg"):
+        read(coco_root, image_check="none")
+
+
+def test_unknown_check_mode(coco_root):
+    with pytest.raises(IngestionError, match="custom.image_check"):
+        read(coco_root, image_check="quick")

@@ -1,0 +1,18 @@
+"""Run a registered pipeline through a real KedroSession, as `kedro run` does."""
+
+from pathlib import Path
+
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+
+def run_pipeline(project: Path, pipeline: str, params: dict | None = None, env: str | None = None) -> dict:
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, runtime_params=params or {}, env=env) as session:
+        return session.run(pipeline_names=[pipeline])
+
+
+def load(project: Path, name: str, params: dict | None = None):
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, runtime_params=params or {}) as session:
+        return session.load_context().catalog.load(name)

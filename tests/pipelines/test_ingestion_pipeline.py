@@ -1,0 +1,63 @@
+"""Ingestion through `kedro run`: the demo end to end, own data by root override, nothing lost on error."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from pvlr_kedro.pipeline_registry import register_pipelines
+from tests.formats import write_coco_split
+from tests.pipelines.kedro_run import load, run_pipeline
+
+TINY_DEMO = {"demo": {"generator": {"train_images": 40, "test_images": 12}}}
+
+
+def test_registry_names_every_user_facing_pipeline():
+    pipelines = register_pipelines()
+    assert {"__default__", "demo", "train_coco", "train_voc", "train_nuswide", "train_custom"} <= set(pipelines)
+    assert set(pipelines["__default__"].all_outputs()) == set(pipelines["demo"].all_outputs())
+    assert {"coco.annotations", "coco.vocabulary", "coco.ingestion_summary"} <= pipelines["train_coco"].all_outputs()
+
+
+def test_demo_generates_and_ingests_through_the_coco_reader(project):
+    run_pipeline(project, "demo", TINY_DEMO)
+    table = pd.read_parquet(project / "data/03_primary/demo/annotations.parquet")
+    vocabulary = json.loads((project / "data/03_primary/demo/vocabulary.json").read_text())
+    summary = json.loads((project / "data/08_reporting/demo/ingestion_summary.json").read_text())
+    assert list(table.columns) == ["image_id", "split", "path", "labels", "ignore", "width", "height"]
+    assert summary["images"] == {"train": 40, "test": 12} == table["split"].value_counts().to_dict()
+    assert len(vocabulary["names"]) == 16 and vocabulary["prompt_names"] == vocabulary["names"]
+    assert (project / "data/01_raw/demo" / table["path"].iloc[0]).is_file()
+    assert table["labels"].map(len).between(1, 4).all()
+
+
+def test_train_custom_needs_only_the_root_override(project, tmp_path_factory):
+    root = tmp_path_factory.mktemp("my_data")
+    categories = [{"id": 7, "name": "zebra"}, {"id": 2, "name": "giraffe"}]
+    write_coco_split(root, "train.json", "", [{"id": 1, "file_name": "pics/a.jpg"}, {"id": 2, "file_name": "pics/b.jpg"}],
+                     [{"image_id": 1, "category_id": 7}, {"image_id": 2, "category_id": 2}], categories)
+    write_coco_split(root, "test.json", "", [{"id": 1, "file_name": "pics/c.jpg"}], [{"image_id": 1, "category_id": 2}],
+                     categories)
+    run_pipeline(project, "train_custom", {"custom": {"root": str(root)}})
+    table = load(project, "custom.annotations")
+    assert load(project, "custom.vocabulary")["names"] == ["giraffe", "zebra"]
+    assert sorted(zip(table["split"], table["path"])) == [("test", "pics/c.jpg"), ("train", "pics/a.jpg"),
+                                                          ("train", "pics/b.jpg")]
+
+
+def test_an_error_loses_nothing_already_written(project):
+    run_pipeline(project, "demo", TINY_DEMO)
+    written = {p: p.read_bytes() for p in (project / "data").rglob("*") if p.is_file() and "01_raw" not in p.parts}
+    (project / "data/01_raw/demo/annotations/test.json").write_text("{broken")
+    with pytest.raises(Exception, match=r"malformed JSON in .*test\.json"):
+        run_pipeline(project, "demo", TINY_DEMO)
+    assert written and all(p.read_bytes() == content for p, content in written.items())
+
+
+def test_environments_override_parameters_key_by_key(project):
+    (project / "conf/ci").mkdir()
+    (project / "conf/ci/parameters.yml").write_text("demo:\n  generator:\n    train_images: 30\n    test_images: 10\n")
+    run_pipeline(project, "demo", env="ci")
+    summary = json.loads((project / "data/08_reporting/demo/ingestion_summary.json").read_text())
+    assert summary["images"] == {"train": 30, "test": 10}
+    assert summary["root"] == "data/01_raw/demo"  # the rest of the block still comes from base
