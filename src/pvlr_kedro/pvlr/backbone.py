@@ -1,0 +1,131 @@
+"""The CLIP image-text model from open_clip, and the dense visual tokens X (paper §3.1).
+
+``create_clip`` builds any open_clip model name (RN50, RN101, ViT-B-32, ViT-B-16, … and the
+tiny configs shipped in ``model_configs/`` for tests and the demo) with weights from an
+open_clip tag (``openai``, through open_clip's own cache), a local checkpoint, or none.
+The model is built at its native resolution, loaded, and then its positional embeddings
+are resized to the requested grid — the ResNet attention pool's as well as the ViT's
+(open_clip resizes only the ViT one) — so a 224 checkpoint serves a 448 model.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import open_clip
+import torch
+import torch.nn.functional as F
+from open_clip.modified_resnet import ModifiedResNet
+from open_clip.transformer import VisionTransformer
+from torch import nn
+
+open_clip.add_model_config(Path(__file__).parent / "model_configs")
+
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".npz")
+
+
+def create_clip(backbone: str, pretrained: str | None, quick_gelu: bool | None, image_size: int) -> nn.Module:
+    """An open_clip CLIP model with weights loaded and visual positions resized to ``image_size``."""
+    if backbone not in open_clip.list_models():
+        raise ValueError(f"unknown backbone {backbone!r}: not an open_clip model name")
+    weights = _resolve_weights(backbone, pretrained)
+    if quick_gelu is None:
+        tag_config = open_clip.get_pretrained_cfg(backbone, weights) if weights and not _is_path(weights) else {}
+        quick_gelu = bool(tag_config.get("quick_gelu", False))
+    try:
+        model = open_clip.create_model(backbone, pretrained=weights, force_quick_gelu=quick_gelu)
+    except Exception as err:  # hub and file errors come in many types; name the weights asked for
+        raise RuntimeError(
+            f"could not load weights {pretrained!r} for {backbone}: {err}. Offline, download the checkpoint "
+            f"once and set model.pretrained to its local path."
+        ) from err
+    resize_visual_positions(model.visual, image_size)
+    return model
+
+
+def _is_path(weights: str) -> bool:
+    return Path(weights).suffix in CHECKPOINT_SUFFIXES or "/" in weights or "\\" in weights
+
+
+def _resolve_weights(backbone: str, pretrained: str | None) -> str | None:
+    if pretrained in (None, "", "none"):
+        return None
+    if _is_path(pretrained):
+        if not Path(pretrained).expanduser().is_file():
+            raise FileNotFoundError(f"model.pretrained: checkpoint file not found: {pretrained}")
+        return str(Path(pretrained).expanduser())
+    tags = open_clip.list_pretrained_tags_by_model(backbone)
+    if pretrained not in tags:
+        raise ValueError(f"model.pretrained: {pretrained!r} is neither a file nor an open_clip tag of {backbone} "
+                         f"(tags: {', '.join(tags) or 'none'})")
+    return pretrained
+
+
+def resize_visual_positions(visual: nn.Module, image_size: int) -> None:
+    """Resize the tower's positional embedding (class position kept) to ``image_size``'s grid."""
+    if isinstance(visual, ModifiedResNet):
+        _require_multiple(image_size, 32, "ResNet")
+        pool = visual.attnpool
+        pool.positional_embedding = nn.Parameter(resize_grid_embedding(pool.positional_embedding, image_size // 32))
+        visual.image_size = image_size
+    elif isinstance(visual, VisionTransformer):
+        patch = visual.patch_size[0]
+        _require_multiple(image_size, patch, "ViT")
+        grid = image_size // patch
+        visual.positional_embedding = nn.Parameter(resize_grid_embedding(visual.positional_embedding, grid),
+                                                   requires_grad=visual.positional_embedding.requires_grad)
+        visual.grid_size = (grid, grid)
+        visual.image_size = (image_size, image_size)
+    else:
+        raise ValueError(f"unsupported image tower {type(visual).__name__}: PVLR needs a ResNet or ViT CLIP tower")
+
+
+def _require_multiple(size: int, step: int, kind: str) -> None:
+    if size % step:
+        raise ValueError(f"model.image_size {size} must be a multiple of {step} for a {kind} tower")
+
+
+def resize_grid_embedding(embedding: torch.Tensor, grid: int) -> torch.Tensor:
+    """(1 + g²)×C → (1 + grid²)×C, detached for use as a new parameter."""
+    return interpolate_grid(embedding, grid, grid).detach().clone()
+
+
+def interpolate_grid(embedding: torch.Tensor, height: int, width: int) -> torch.Tensor:
+    """(1 + g²)×C → (1 + height·width)×C: bicubic over the square grid, the class position kept."""
+    old = math.isqrt(embedding.shape[0] - 1)
+    if (old, old) == (height, width):
+        return embedding
+    cls_token, cells = embedding[:1], embedding[1:]
+    cells = cells.reshape(1, old, old, -1).permute(0, 3, 1, 2)  # 1×C×g×g
+    cells = F.interpolate(cells.float(), size=(height, width), mode="bicubic", align_corners=False)
+    cells = cells.permute(0, 2, 3, 1).reshape(height * width, -1).to(embedding.dtype)  # (h·w)×C
+    return torch.cat([cls_token, cells])
+
+
+class VisualTokens(nn.Module):
+    """Dense visual tokens X (B×M×d) in CLIP's joint space, the tower fine-tuned.
+
+    ResNet: the layer-4 map, positional embedding added, through the attention pool's value
+    and output projections at every position (the DualCoOp / MaskCLIP way). ViT: the output
+    tokens after ``ln_post``, projected by ``proj``.
+    """
+
+    def __init__(self, visual: nn.Module) -> None:
+        super().__init__()
+        self.visual = visual
+        self.is_resnet = isinstance(visual, ModifiedResNet)
+        if not self.is_resnet:
+            visual.output_tokens = True
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if not self.is_resnet:
+            _, tokens = self.visual(images)  # B×M×width
+            return tokens @ self.visual.proj  # B×M×d
+        v = self.visual
+        x = v.layer4(v.layer3(v.layer2(v.layer1(v.stem(images)))))  # B×C×h×w
+        height, width = x.shape[-2:]
+        x = x.flatten(2).transpose(1, 2)  # B×(h·w)×C
+        positions = interpolate_grid(v.attnpool.positional_embedding, height, width)  # (1+h·w)×C
+        x = x + positions[1:].to(x.dtype)
+        return v.attnpool.c_proj(v.attnpool.v_proj(x))  # B×M×d

@@ -1,0 +1,87 @@
+"""The model's typed configuration, built from a namespace's ``model:`` parameter block.
+
+Every ablation of the paper is one of these fields; an unknown key is an error that names
+it, so that a typo cannot silently run the wrong ablation.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+CAP_MODES = ("soft", "hard", "pre_interaction", "none")
+CENTER_MODES = ("label", "classifier")
+SIMILARITIES = ("cosine", "dot")
+
+
+@dataclass(frozen=True)
+class PVLRConfig:
+    """PVLR and its reference models; defaults are the paper's full model (§4.2).
+
+    backbone / pretrained / quick_gelu / image_size: the open_clip image-text model, its
+        weights (an open_clip tag such as ``openai``, a local checkpoint path, or None for
+        random init), QuickGELU (None: as the tag was trained), and the input side in pixels.
+    text_encoder: ``clip`` (CLIP's own text tower) or a Hugging Face BERT-family name or
+        local directory (Table 5), followed by a learned projection to CLIP's joint space.
+    kap, cap, prompt_tokens, hard_prompt, cap_context_attention: the dual prompting (§3.2–3.3,
+        Tables 4, 6, 9); ``hard_prompt`` holds ``[CLS]`` where the class name goes.
+    channel_interaction, relation_aggregation: IFM (§3.4, Eq. 5 and 7; Figure 4).
+    v2s, s2v: DMA's two directions (§3.5, Eq. 8–9; Table 8).
+    centers: ``label`` (similarity to label representations, Eq. 10) or ``classifier``
+        (C learned per-class linear classifiers: "Classifier Learning", Table 5).
+    attention_heads, residual, center_labels, similarity, logit_scale: choices where the
+        paper is silent (see the README's "Choices where the paper is silent").
+    """
+
+    backbone: str = "RN101"
+    pretrained: str | None = "openai"
+    quick_gelu: bool | None = None
+    image_size: int = 448
+    text_encoder: str = "clip"
+    kap: bool = True
+    cap: str = "soft"
+    prompt_tokens: int = 4
+    hard_prompt: str = "This photo contains [CLS]."
+    cap_context_attention: bool = True
+    channel_interaction: bool = True
+    relation_aggregation: bool = True
+    v2s: bool = True
+    s2v: bool = True
+    centers: str = "label"
+    attention_heads: int = 1
+    residual: bool = True
+    center_labels: bool = True
+    similarity: str = "cosine"
+    logit_scale: float = 10.0
+
+    def __post_init__(self) -> None:
+        _require(self.cap in CAP_MODES, f"model.cap must be one of {CAP_MODES}, not {self.cap!r}")
+        _require(self.centers in CENTER_MODES, f"model.centers must be one of {CENTER_MODES}, not {self.centers!r}")
+        _require(self.similarity in SIMILARITIES, f"model.similarity must be one of {SIMILARITIES}")
+        _require("[CLS]" in self.hard_prompt, f"model.hard_prompt must contain [CLS]: {self.hard_prompt!r}")
+        _require(self.prompt_tokens >= 1 or self.cap not in ("soft", "pre_interaction"),
+                 "model.prompt_tokens must be ≥ 1 for soft or pre-interaction prompts")
+        _require(self.attention_heads >= 1, "model.attention_heads must be ≥ 1")
+        _require(self.image_size >= 32, "model.image_size must be ≥ 32")
+        ifm = self.channel_interaction or self.relation_aggregation
+        _require(not ifm or (self.kap and self.cap != "none"),
+                 "IFM (model.channel_interaction / model.relation_aggregation) fuses KAP and CAP: "
+                 "it needs model.kap=true and model.cap other than none")
+
+    @classmethod
+    def from_params(cls, params: dict) -> PVLRConfig:
+        """Build from a ``model:`` block; unknown keys are an error that names them."""
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(params) - known)
+        if unknown:
+            raise ValueError(f"unknown model parameters: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        return cls(**params)
+
+    @property
+    def uses_soft_prompts(self) -> bool:
+        return self.cap in ("soft", "pre_interaction")
+
+
+def _require(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)

@@ -1,0 +1,107 @@
+"""PVLR (paper §3, Figure 2) and its reference models, assembled from the named parts.
+
+  X = VisualTokens(images)                              §3.1   B×M×d
+  T_ka, M_ka = KAP(T_hard)                              Eq. 3  C×d, C×C
+  T_ca, M_ca = CAP(T_soft, X)                           Eq. 4  B×C×d, B×C×C
+  T = IFM(T_ka, M_ka, T_ca, M_ca), L_KCR               Eq. 5–7
+  centres, v = DMA(T, X)                                Eq. 8–9
+  logits = head(v, centres)                             Eq. 10
+
+Switched-off parts are not built, so they have no parameters in the state dict. With KAP
+and CAP both off, the label representations are the frozen embeddings of the bare class
+names ("Label Rep."); with KAP alone T = T_ka, with CAP alone T = T_ca.
+"""
+
+from __future__ import annotations
+
+import open_clip
+import torch
+from torch import nn
+
+from pvlr_kedro.pvlr.backbone import VisualTokens, create_clip
+from pvlr_kedro.pvlr.cap import ContextAwarePrompting
+from pvlr_kedro.pvlr.config import PVLRConfig
+from pvlr_kedro.pvlr.dma import ClassifierHead, DualModalAttention, SimilarityHead
+from pvlr_kedro.pvlr.ifm import ChannelInteraction, RelationAggregation, kcr_loss
+from pvlr_kedro.pvlr.kap import KnowledgeAwarePrompting, hard_prompts
+from pvlr_kedro.pvlr.text import CLIPTextEncoder, HFTextEncoder, encode_texts
+
+
+class PVLR(nn.Module):
+    """``forward(images)`` → {``logits`` B×C, ``kcr`` scalar or None, ``attention`` {name: map}}."""
+
+    def __init__(self, config: PVLRConfig, class_names: list[str],
+                 hard_prompt_embeddings: torch.Tensor | None = None) -> None:
+        super().__init__()
+        if not class_names:
+            raise ValueError("PVLR needs at least one class name")
+        self.config, self.class_names = config, list(class_names)
+        clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
+        self.visual_tokens = VisualTokens(clip.visual)
+        dim = clip.text_projection.shape[1]
+        encoder = (CLIPTextEncoder(clip, open_clip.get_tokenizer(config.backbone)) if config.text_encoder == "clip"
+                   else HFTextEncoder(config.text_encoder, dim))
+        self.label_projection = nn.Identity() if encoder.dim == dim else nn.Linear(encoder.dim, dim)
+        self._register_label_inputs(encoder, hard_prompt_embeddings)
+        heads, residual = config.attention_heads, config.residual
+        self.kap = KnowledgeAwarePrompting(dim, heads, residual) if config.kap else None
+        self.cap = None if config.cap == "none" else ContextAwarePrompting(
+            config.cap, dim, heads, residual, config.cap_context_attention,
+            encoder if config.uses_soft_prompts else None, self.class_names, config.prompt_tokens)
+        self.channel_interaction = ChannelInteraction(dim) if config.channel_interaction else None
+        self.relation_aggregation = RelationAggregation(residual) if config.relation_aggregation else None
+        self.dma = DualModalAttention(dim, heads, residual, config.v2s, config.s2v)
+        self.head = (ClassifierHead(len(class_names), dim, per_class=config.v2s) if config.centers == "classifier"
+                     else SimilarityHead(config.similarity, config.logit_scale))
+
+    def _register_label_inputs(self, encoder: nn.Module, hard_prompt_embeddings: torch.Tensor | None) -> None:
+        """The frozen label embeddings, computed once per vocabulary: hard prompts and/or bare names."""
+        config = self.config
+        if config.kap or config.cap == "hard":
+            if hard_prompt_embeddings is None:
+                hard_prompt_embeddings = encode_texts(encoder, hard_prompts(config.hard_prompt, self.class_names))
+            if tuple(hard_prompt_embeddings.shape) != (len(self.class_names), encoder.dim):
+                raise ValueError(f"hard-prompt embeddings of shape {tuple(hard_prompt_embeddings.shape)}, expected "
+                                 f"{(len(self.class_names), encoder.dim)}")
+            self.register_buffer("hard_prompt_embeddings", hard_prompt_embeddings.detach().clone())
+        if not config.kap and config.cap == "none":
+            self.register_buffer("name_embeddings", encode_texts(encoder, self.class_names))
+
+    def labels(self, features: torch.Tensor) -> torch.Tensor:
+        """Text features (…×C×d_text) into the joint space, centred over classes if configured."""
+        t = self.label_projection(features)
+        return t - t.mean(dim=-2, keepdim=True) if self.config.center_labels else t
+
+    def forward(self, images: torch.Tensor) -> dict:
+        x = self.visual_tokens(images)  # B×M×d
+        attention = {}
+        labels, kcr = self.label_representations(x, attention)
+        centres, visual, dma_maps = self.dma(labels.expand(x.shape[0], -1, -1), x)  # B×C×d, B×d
+        attention.update(dma_maps)
+        return {"logits": self.head(visual, centres), "kcr": kcr, "attention": attention}
+
+    def label_representations(self, x: torch.Tensor, attention: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """T (C×d or B×C×d) and L_KCR (None without both prompts); fills ``attention`` with the maps."""
+        t_ka = t_ca = None
+        if self.kap is not None:
+            t_ka, attention["knowledge"] = self.kap(self.labels(self.hard_prompt_embeddings))  # C×d, C×C
+        if self.cap is not None:
+            features = self.hard_prompt_embeddings if self.cap.mode == "hard" else self.cap.prompt_features(x)
+            t_ca, attention["context"], cross = self.cap(self.labels(features), x)  # B×C×d, B×C×C, B×C×M
+            if cross is not None:
+                attention["prompt_to_region"] = cross
+        if t_ca is None:
+            return (self.labels(self.name_embeddings) if t_ka is None else t_ka), None
+        if t_ka is None:
+            return t_ca, None
+        if self.channel_interaction is not None:
+            t_ca = self.channel_interaction(t_ka, t_ca)
+        kcr = kcr_loss(t_ka, t_ca)
+        if self.relation_aggregation is not None:
+            t_ca, attention["relation"] = self.relation_aggregation(attention["knowledge"], attention["context"], t_ca)
+        return t_ca, kcr
+
+
+def build_model(model_params: dict, class_names: list[str], hard_prompt_embeddings: torch.Tensor | None = None) -> PVLR:
+    """A namespace's ``model:`` block (unknown keys are an error) and the prompt names → a PVLR model."""
+    return PVLR(PVLRConfig.from_params(dict(model_params)), class_names, hard_prompt_embeddings)
