@@ -30,11 +30,9 @@ def create_clip(backbone: str, pretrained: str | None, quick_gelu: bool | None, 
     if backbone not in open_clip.list_models():
         raise ValueError(f"unknown backbone {backbone!r}: not an open_clip model name")
     weights = _resolve_weights(backbone, pretrained)
-    if quick_gelu is None:
-        tag_config = open_clip.get_pretrained_cfg(backbone, weights) if weights and not _is_path(weights) else {}
-        quick_gelu = bool(tag_config.get("quick_gelu", False))
     try:
-        model = open_clip.create_model(backbone, pretrained=weights, force_quick_gelu=quick_gelu)
+        model = open_clip.create_model(backbone, pretrained=weights,
+                                       force_quick_gelu=uses_quick_gelu(backbone, weights, quick_gelu))
     except Exception as err:  # hub and file errors come in many types; name the weights asked for
         raise RuntimeError(
             f"could not load weights {pretrained!r} for {backbone}: {err}. Offline, download the checkpoint "
@@ -42,6 +40,15 @@ def create_clip(backbone: str, pretrained: str | None, quick_gelu: bool | None, 
         ) from err
     resize_visual_positions(model.visual, image_size)
     return model
+
+
+def uses_quick_gelu(backbone: str, weights: str | None, quick_gelu: bool | None) -> bool:
+    """QuickGELU as asked, else as the open_clip tag was trained (OpenAI's weights need it)."""
+    if quick_gelu is not None:
+        return quick_gelu
+    if weights is None or _is_path(weights):
+        return False
+    return bool(open_clip.get_pretrained_cfg(backbone, weights).get("quick_gelu", False))
 
 
 def _is_path(weights: str) -> bool:

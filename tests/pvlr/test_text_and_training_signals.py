@@ -1,0 +1,73 @@
+"""Gradients reach the context vectors and never the frozen encoder; hard prompts are encoded once;
+the soft-prompt path is exactly open_clip's encode_text when the context holds real words."""
+
+import open_clip
+import pytest
+import torch
+
+from pvlr_kedro.pvlr import build_model
+from pvlr_kedro.pvlr.backbone import create_clip
+from pvlr_kedro.pvlr.kap import hard_prompts
+from pvlr_kedro.pvlr.text import CLIPTextEncoder, encode_texts, encode_with_context, placeholder_prompts
+from tests.pvlr.conftest import NAMES, TINY
+
+
+@pytest.mark.parametrize("cap", ["soft", "pre_interaction"])
+def test_context_vectors_get_gradients_and_the_frozen_encoder_none(backbone, cap):
+    model = build_model({"backbone": backbone, **TINY, "cap": cap}, NAMES)
+    out = model(torch.randn(2, 3, 64, 64))
+    (out["logits"].pow(2).sum() + out["kcr"]).backward()
+    assert model.cap.context.grad is not None and model.cap.context.grad.abs().sum() > 0
+    encoder_params = list(model.cap.text_encoder.parameters())
+    assert encoder_params and all(not p.requires_grad and p.grad is None for p in encoder_params)
+    visual = list(model.visual_tokens.parameters())
+    assert all(p.requires_grad for p in visual) and any(p.grad is not None for p in visual)  # image encoder fine-tuned
+
+
+def test_hard_prompt_embeddings_are_not_recomputed_per_step():
+    model = build_model({"backbone": "pvlr-tiny-rn", **TINY, "cap": "soft"}, NAMES)
+    before = model.hard_prompt_embeddings.clone()
+    calls = []
+    model.cap.text_encoder.transformer.register_forward_hook(lambda m, a, o: calls.append(o.shape[0]))
+    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    for _ in range(3):
+        optimiser.zero_grad()
+        model(torch.randn(2, 3, 64, 64))["logits"].sum().backward()
+        optimiser.step()
+    assert calls == [len(NAMES)] * 3  # only the C soft prompts, once per step; never the hard prompts
+    assert torch.equal(model.hard_prompt_embeddings, before)
+    assert not model.hard_prompt_embeddings.requires_grad
+
+
+def test_given_hard_prompt_embeddings_are_used_and_checked():
+    reference = build_model({"backbone": "pvlr-tiny-rn", **TINY}, NAMES)
+    given = torch.randn_like(reference.hard_prompt_embeddings)
+    model = build_model({"backbone": "pvlr-tiny-rn", **TINY}, NAMES, hard_prompt_embeddings=given)
+    assert torch.equal(model.hard_prompt_embeddings, given)
+    with pytest.raises(ValueError, match="hard-prompt embeddings of shape"):
+        build_model({"backbone": "pvlr-tiny-rn", **TINY}, NAMES, hard_prompt_embeddings=given[:2])
+
+
+def test_hard_prompts_are_the_template_through_the_frozen_encoder():
+    clip = create_clip("pvlr-tiny-rn", None, None, 64)
+    tokenizer = open_clip.get_tokenizer("pvlr-tiny-rn")
+    texts = hard_prompts("A photo of a [CLS].", NAMES)
+    assert texts[4] == "A photo of a traffic light."
+    torch.testing.assert_close(encode_texts(CLIPTextEncoder(clip, tokenizer), texts), clip.encode_text(tokenizer(texts)))
+    model = build_model({"backbone": "pvlr-tiny-rn", **TINY, "hard_prompt": "A photo of a [CLS]."}, NAMES)
+    torch.testing.assert_close(model.hard_prompt_embeddings, encode_texts(model.cap.text_encoder, texts))
+
+
+def test_soft_prompt_path_equals_encode_text_with_real_words():
+    clip = create_clip("pvlr-tiny-rn", None, None, 64)
+    tokenizer = open_clip.get_tokenizer("pvlr-tiny-rn")
+    encoder = CLIPTextEncoder(clip, tokenizer)
+    words = tokenizer(["this photo contains"])[0, 1:4]  # the three word tokens after the start token
+    context = encoder.embed(words[None])[0]  # 3×w
+    ids = encoder.tokenize(placeholder_prompts(NAMES, 3))
+    with torch.no_grad():
+        ours = encode_with_context(encoder, context, ids)
+        reference = clip.encode_text(tokenizer([f"this photo contains {name}." for name in NAMES]))
+        per_image = encode_with_context(encoder, context.expand(2, -1, -1), ids)
+    torch.testing.assert_close(ours, reference, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(per_image, reference.expand(2, -1, -1), rtol=1e-5, atol=1e-5)
