@@ -5,14 +5,16 @@ from __future__ import annotations
 from kedro.pipeline import Pipeline
 
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
+from pvlr_kedro.pipelines.training import pipeline as training
 
 BENCHMARKS = {"demo": "demo", "coco": "train_coco", "voc": "train_voc", "nuswide": "train_nuswide",
               "custom": "train_custom"}
 
 
 def benchmark_pipeline(benchmark: str) -> Pipeline:
-    """Everything one benchmark run does, in the benchmark's namespace."""
-    return ingestion.create_pipeline(benchmark, generated=benchmark == "demo")
+    """Ingest one benchmark, then train, evaluate and report in its namespace."""
+    return (ingestion.create_pipeline(benchmark, generated=benchmark == "demo")
+            + training.create_pipeline(benchmark, benchmark, ["params:paper", f"params:{benchmark}"]))
 
 
 def register_pipelines() -> dict[str, Pipeline]:

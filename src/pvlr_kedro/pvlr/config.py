@@ -6,8 +6,9 @@ it, so that a typo cannot silently run the wrong ablation.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
+
+from pvlr_kedro.pvlr.params import from_params
 
 CAP_MODES = ("soft", "hard", "pre_interaction", "none")
 CENTER_MODES = ("label", "classifier")
@@ -71,11 +72,7 @@ class PVLRConfig:
     @classmethod
     def from_params(cls, params: dict) -> PVLRConfig:
         """Build from a ``model:`` block; unknown keys are an error that names them."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(params) - known)
-        if unknown:
-            raise ValueError(f"unknown model parameters: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        return cls(**params)
+        return from_params(cls, params, "model")
 
     @property
     def uses_soft_prompts(self) -> bool:

@@ -12,7 +12,30 @@ Eq. 12: L = L_CLS + λ L_KCR.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
+
+from pvlr_kedro.pvlr.params import from_params
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """A namespace's ``loss:`` block; defaults are the paper's (γ+ = 0, γ− = 2, λ = 4) and ASL's clip."""
+
+    gamma_pos: float = 0.0
+    gamma_neg: float = 2.0
+    clip: float = 0.05
+    eps: float = 1e-8
+    kcr_weight: float = 4.0
+
+    def __post_init__(self) -> None:
+        if min(self.gamma_pos, self.gamma_neg, self.kcr_weight) < 0 or not 0 <= self.clip < 1 or self.eps <= 0:
+            raise ValueError(f"invalid loss parameters {self}: gammas and kcr_weight ≥ 0, 0 ≤ clip < 1, eps > 0")
+
+    @classmethod
+    def from_params(cls, params: dict) -> LossConfig:
+        return from_params(cls, params, "loss")
 
 
 def asymmetric_loss(logits: torch.Tensor, targets: torch.Tensor, gamma_pos: float = 0.0, gamma_neg: float = 2.0,

@@ -11,9 +11,31 @@ mAP and of the class-wise means.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
+from pvlr_kedro.pvlr.params import from_params
+
 METRIC_KEYS = ("mAP", "CP", "CR", "CF1", "OP", "OR", "OF1")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """A namespace's ``eval:`` block: the threshold and top-k of the protocol, and what the report shows."""
+
+    threshold: float = 0.5
+    top_k: int = 3
+    batch_size: int = 128
+    report_best_epoch: bool = False
+
+    def __post_init__(self) -> None:
+        if not 0 < self.threshold < 1 or self.top_k < 1 or self.batch_size < 1:
+            raise ValueError(f"invalid eval parameters {self}: 0 < threshold < 1, top_k ≥ 1, batch_size ≥ 1")
+
+    @classmethod
+    def from_params(cls, params: dict) -> EvalConfig:
+        return from_params(cls, params, "eval")
 
 
 def average_precision(scores: np.ndarray, targets: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:

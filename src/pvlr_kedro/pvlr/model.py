@@ -39,8 +39,7 @@ class PVLR(nn.Module):
         clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
         self.visual_tokens = VisualTokens(clip.visual)
         dim = clip.text_projection.shape[1]
-        encoder = (CLIPTextEncoder(clip, open_clip.get_tokenizer(config.backbone)) if config.text_encoder == "clip"
-                   else HFTextEncoder(config.text_encoder, dim))
+        encoder = make_text_encoder(config, clip)
         self.label_projection = nn.Identity() if encoder.dim == dim else nn.Linear(encoder.dim, dim)
         self._register_label_inputs(encoder, hard_prompt_embeddings)
         heads, residual = config.attention_heads, config.residual
@@ -100,6 +99,20 @@ class PVLR(nn.Module):
         if self.relation_aggregation is not None:
             t_ca, attention["relation"] = self.relation_aggregation(attention["knowledge"], attention["context"], t_ca)
         return t_ca, kcr
+
+
+def make_text_encoder(config: PVLRConfig, clip: nn.Module) -> nn.Module:
+    """CLIP's own text tower, or the named Hugging Face encoder (frozen either way)."""
+    if config.text_encoder == "clip":
+        return CLIPTextEncoder(clip, open_clip.get_tokenizer(config.backbone))
+    return HFTextEncoder(config.text_encoder)
+
+
+def encode_hard_prompt_embeddings(model_params: dict, class_names: list[str]) -> torch.Tensor:
+    """KAP's T_hard (C×d_text, before any learned projection): the hard prompts through the frozen encoder."""
+    config = PVLRConfig.from_params(dict(model_params))
+    clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
+    return encode_texts(make_text_encoder(config, clip), hard_prompts(config.hard_prompt, class_names))
 
 
 def build_model(model_params: dict, class_names: list[str], hard_prompt_embeddings: torch.Tensor | None = None) -> PVLR:

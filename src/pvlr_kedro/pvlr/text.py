@@ -2,7 +2,7 @@
 
 Both encoders share one interface: ``tokenize`` texts to ids, ``embed`` ids to token
 embeddings (N×T×w), ``encode_embeddings`` a sequence of embeddings to one feature per text
-(N×d_text), ``project`` that feature to CLIP's joint space d, and ``context_slice``: where
+(N×d_text), and ``context_slice``: where
 learnable context vectors are written (after the start token). The encoder's own weights
 never get gradients; the context vectors written into its input do.
 """
@@ -42,9 +42,6 @@ class CLIPTextEncoder(nn.Module):
         x = x[torch.arange(x.shape[0], device=x.device), ids.argmax(dim=-1)]  # N×w, at the end-of-text token
         return x @ self.text_projection  # N×d
 
-    def project(self, features: torch.Tensor) -> torch.Tensor:
-        return features  # already in CLIP's joint space
-
     def context_slice(self, length: int) -> slice:
         return slice(1, 1 + length)
 
@@ -53,10 +50,10 @@ class CLIPTextEncoder(nn.Module):
 
 
 class HFTextEncoder(nn.Module):
-    """A BERT-family encoder from Hugging Face (name or local directory), pooled at [CLS],
-    followed by a learned linear projection to CLIP's joint space (paper Table 5)."""
+    """A BERT-family encoder from Hugging Face (name or local directory), pooled at [CLS]
+    (paper Table 5); the model adds a learned projection to CLIP's joint space."""
 
-    def __init__(self, name_or_path: str, dim: int, max_length: int = 32) -> None:
+    def __init__(self, name_or_path: str, max_length: int = 32) -> None:
         super().__init__()
         try:
             from transformers import AutoModel, AutoTokenizer
@@ -68,7 +65,6 @@ class HFTextEncoder(nn.Module):
         self.max_length = max_length
         self.width = self.encoder.get_input_embeddings().embedding_dim
         self.dim = self.width
-        self.projection = nn.Linear(self.width, dim)
 
     def tokenize(self, texts: list[str]) -> torch.Tensor:
         return self.tokenizer(texts, padding="max_length", truncation=True, max_length=self.max_length,
@@ -81,9 +77,6 @@ class HFTextEncoder(nn.Module):
         mask = (ids != self.tokenizer.pad_token_id).long()
         return self.encoder(inputs_embeds=x, attention_mask=mask).last_hidden_state[:, 0]  # N×w, at [CLS]
 
-    def project(self, features: torch.Tensor) -> torch.Tensor:
-        return self.projection(features)
-
     def context_slice(self, length: int) -> slice:
         return slice(1, 1 + length)
 
@@ -94,7 +87,7 @@ class HFTextEncoder(nn.Module):
 
 
 def encode_texts(encoder: nn.Module, texts: list[str]) -> torch.Tensor:
-    """Frozen features (N×d_text, before ``project``) of plain texts: hard prompts or bare names."""
+    """Frozen features (N×d_text, before the model's label projection) of plain texts: hard prompts or names."""
     device = next(encoder.parameters()).device
     ids = encoder.tokenize(texts).to(device)
     with torch.no_grad():

@@ -1,0 +1,37 @@
+"""A versioned catalog entry for a trained PVLR model: weights, model config and vocabulary."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from kedro.io import AbstractVersionedDataset, Version
+
+from pvlr_kedro.pvlr.checkpoint import TrainedModel
+
+
+class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
+    """Saves and loads a ``TrainedModel`` (one ``torch.save`` file) on the local file system.
+
+    ``TrainedModelDataset(filepath="data/06_models/demo/model.pt", version=...)``; the loaded
+    object's ``build("ema")`` or ``build("final")`` gives a ready model.
+    """
+
+    def __init__(self, filepath: str, version: Version | None = None, metadata: dict[str, Any] | None = None) -> None:
+        super().__init__(filepath=PurePosixPath(filepath), version=version, exists_function=self._path_exists)
+        self.metadata = metadata
+
+    def _load(self) -> TrainedModel:
+        return TrainedModel.load(self._get_load_path())
+
+    def _save(self, data: TrainedModel) -> None:
+        path = self._get_save_path()
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        data.save(path)
+
+    def _describe(self) -> dict[str, Any]:
+        return {"filepath": self._filepath, "version": self._version}
+
+    @staticmethod
+    def _path_exists(path) -> bool:
+        return Path(path).exists()

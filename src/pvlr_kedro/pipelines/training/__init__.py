@@ -1,0 +1,1 @@
+"""Training, evaluation and the report of one run: the template every benchmark and table row uses."""

@@ -1,0 +1,150 @@
+"""Thin nodes over ``pvlr_kedro.pvlr`` and ``pvlr_kedro.reporting``."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from pvlr_kedro.pvlr import PVLRConfig, build_model
+from pvlr_kedro.pvlr.checkpoint import TrainedModel, fingerprint
+from pvlr_kedro.pvlr.data import MultiLabelImages, image_transform, multi_hot
+from pvlr_kedro.pvlr.losses import LossConfig
+from pvlr_kedro.pvlr.metrics import EvalConfig, chance_map, multilabel_metrics
+from pvlr_kedro.pvlr.model import encode_hard_prompt_embeddings
+from pvlr_kedro.pvlr.training import EXECUTION_KEYS, TrainConfig, fit, predict, seed_everything
+from pvlr_kedro.reporting import figures, tables
+
+log = logging.getLogger(__name__)
+RUN_BLOCKS = {"model": PVLRConfig, "train": TrainConfig, "loss": LossConfig, "eval": EvalConfig}
+CHECKPOINT_ROOT = Path("data/06_models")
+
+
+def resolve_recipe(*layers: dict, run: str, benchmark: str) -> dict:
+    """Merge the parameter layers (paper ← benchmark ← table row) block by block, and check every block."""
+    recipe = {"run": run, "benchmark": benchmark}
+    for block, config in RUN_BLOCKS.items():
+        merged = {}
+        for layer in layers:
+            merged.update(layer.get(block) or {})
+        config.from_params(merged)  # raises on an unknown key or a bad value, before any work
+        recipe[block] = merged
+    return recipe
+
+
+def encode_hard_prompts(vocabulary: dict, recipe: dict):
+    """KAP's hard-prompt embeddings, once per vocabulary (C×d_text)."""
+    return encode_hard_prompt_embeddings(recipe["model"], vocabulary["prompt_names"])
+
+
+def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddings, recipe: dict,
+                root: str) -> tuple[TrainedModel, pd.DataFrame]:
+    """Train (or resume) the run's model; the trained bundle and the per-epoch history."""
+    config = TrainConfig.from_params(recipe["train"])
+    seed_everything(config.seed)
+    model = build_model(recipe["model"], vocabulary["prompt_names"], hard_prompt_embeddings)
+    train_set, test_set = (split_dataset(annotations, split, root, vocabulary, recipe) for split in ("train", "test"))
+    folder = CHECKPOINT_ROOT / recipe["run"] / "checkpoints" / run_fingerprint(annotations, vocabulary, recipe)
+    final, ema, history = fit(model, train_set, test_set, config, recipe["loss"], folder)
+    history = pd.DataFrame(history).assign(device=str(config.torch_device()))
+    trained = TrainedModel(recipe["model"], vocabulary, _cpu(final.state_dict()), _cpu(ema.state_dict()))
+    return trained, history
+
+
+def run_fingerprint(annotations: pd.DataFrame, vocabulary: dict, recipe: dict) -> str:
+    """What a run computes: model, training semantics, loss, vocabulary and training data — not how it executes."""
+    semantics = {key: value for key, value in recipe["train"].items() if key not in EXECUTION_KEYS}
+    rows = annotations[annotations["split"] == "train"]
+    data = [(i, [int(x) for x in labels], [int(x) for x in ignore])
+            for i, labels, ignore in zip(rows["image_id"], rows["labels"], rows["ignore"])]
+    return fingerprint(recipe["model"], semantics, recipe["loss"], vocabulary, data)
+
+
+def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dict, root: str) -> tuple[pd.DataFrame, dict]:
+    """Test-split scores of the reported (EMA) model, and the metrics of both the final and the EMA model."""
+    config, train = EvalConfig.from_params(recipe["eval"]), TrainConfig.from_params(recipe["train"])
+    vocabulary = trained.vocabulary
+    test_set = split_dataset(annotations, "test", root, vocabulary, recipe)
+    targets, ignore = test_set.targets.numpy(), test_set.ignore.numpy()
+    metrics, scores = {}, {}
+    for which in ("final", "ema"):
+        scores[which] = predict(trained.build(which), test_set, config.batch_size, train.torch_device(),
+                                train.num_workers, train.amp)
+        metrics[which] = metrics_summary(scores[which], targets, ignore, vocabulary["names"], config)
+    metrics["reported"] = "ema"
+    metrics["chance_mAP"] = chance_map(targets, ignore)
+    metrics["classes_without_positives"] = [n for n, ap in metrics["ema"]["ap"].items() if ap is None]
+    table = pd.DataFrame(scores["ema"], columns=vocabulary["names"])
+    table.insert(0, "image_id", test_set.image_ids)
+    log.info("%s: test mAP %.4f (EMA), %.4f (final); chance %.4f", recipe["run"], metrics["ema"]["mAP"],
+             metrics["final"]["mAP"], metrics["chance_mAP"])
+    return table, metrics
+
+
+def metrics_summary(scores: np.ndarray, targets: np.ndarray, ignore: np.ndarray, names: list[str],
+                    config: EvalConfig) -> dict:
+    """The protocol's metrics of one model as JSON: per-class AP by name (None without positives), top-k beside."""
+    overall = multilabel_metrics(scores, targets, ignore, config.threshold)
+    top = multilabel_metrics(scores, targets, ignore, config.threshold, top_k=config.top_k)
+    summary = {key: value for key, value in overall.items() if key != "ap"}
+    summary["ap"] = {name: (None if np.isnan(ap) else float(ap)) for name, ap in zip(names, overall["ap"])}
+    summary["top3"] = {key: top[key] for key in tables.THRESHOLDED}
+    return summary
+
+
+def split_dataset(annotations: pd.DataFrame, split: str, root: str, vocabulary: dict, recipe: dict) -> MultiLabelImages:
+    train = TrainConfig.from_params(recipe["train"])
+    transform = image_transform(recipe["model"]["image_size"], split == "train", train.hflip, train.randaugment)
+    return MultiLabelImages(annotations[annotations["split"] == split], root, len(vocabulary["names"]), transform)
+
+
+def report_run(metrics: dict, history: pd.DataFrame, scores: pd.DataFrame, annotations: pd.DataFrame,
+               recipe: dict):
+    """Markdown report, paper-layout CSV tables, and the three figures."""
+    names = list(scores.columns[1:])
+    rows = {"EMA model (reported)": tables.metrics_row(metrics["ema"]), "final model": tables.metrics_row(metrics["final"])}
+    main = pd.DataFrame.from_dict(rows, orient="index")
+    per_class = pd.DataFrame.from_dict({label: tables.per_class_row(metrics[key]) for label, key in
+                                        (("EMA model (reported)", "ema"), ("final model", "final"))}, orient="index")
+    markdown = _markdown(metrics, history, main, per_class, annotations, recipe)
+    test = annotations[annotations["split"] == "test"].set_index("image_id").loc[scores["image_id"]]
+    targets, ignore = multi_hot(test["labels"], len(names)).numpy(), multi_hot(test["ignore"], len(names)).numpy()
+    figure_pr = figures.precision_recall_curves(scores[names].to_numpy(), targets, ignore == 0, names,
+                                                metrics["ema"]["ap"])
+    return (markdown, main.rename_axis("model").reset_index(), per_class.rename_axis("model").reset_index(),
+            figures.training_curves(history), figures.ap_bars(metrics["ema"]["ap"]), figure_pr)
+
+
+def _markdown(metrics, history, main, per_class, annotations, recipe) -> str:
+    model, train = recipe["model"], recipe["train"]
+    counts = annotations["split"].value_counts()
+    device = history["device"].iloc[-1] if len(history) else "unknown"
+    lines = [
+        f"# {recipe['run']}: PVLR results",
+        "",
+        f"Benchmark `{recipe['benchmark']}`: {counts.get('train', 0)} training / {counts.get('test', 0)} test images, "
+        f"{len(per_class.columns) - 1} classes. Backbone {model['backbone']} (weights: {model['pretrained']}) at "
+        f"{model['image_size']} px, {train['epochs']} epochs, batch {train['batch_size']}, trained on {device}. "
+        "The reported model is the EMA of the weights at the end of training; the plain final model is beside it.",
+        "",
+        "## Overall (%)",
+        "",
+        tables.markdown_table(main),
+        "",
+        f"Chance level (a random ranking) of this test split: mAP {tables.percent(metrics['chance_mAP'])}.",
+    ]
+    if EvalConfig.from_params(recipe["eval"]).report_best_epoch and "test_mAP_ema" in history:
+        best = history.loc[history["test_mAP_ema"].idxmax()]
+        lines += ["", f"Best epoch chosen on the test set (as peers report; not the reported number): epoch "
+                      f"{int(best['epoch'])}, mAP {tables.percent(best['test_mAP_ema'])} (EMA)."]
+    if metrics["classes_without_positives"]:
+        lines += ["", f"Classes without a positive in the test split (left out of mAP): "
+                      f"{', '.join(metrics['classes_without_positives'])}."]
+    lines += ["", "## Per-class AP (%)", "", tables.markdown_table(per_class), ""]
+    return "\n".join(lines)
+
+
+def _cpu(state: dict) -> dict:
+    return {key: value.detach().cpu() for key, value in state.items()}

@@ -1,0 +1,38 @@
+"""The run template: recipe → hard prompts → train → evaluate → report, in a run namespace.
+
+A run namespace is a benchmark (``demo``, ``coco``, …) or a table row (``table4.full``);
+its data (annotations, vocabulary, root) come from its benchmark's namespace, and its
+parameters from the layers it names: the paper's recipe, the benchmark, then the row.
+"""
+
+from __future__ import annotations
+
+from functools import partial, update_wrapper
+
+from kedro.pipeline import Node, Pipeline
+
+from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, evaluate_model, report_run, resolve_recipe, train_model
+
+REPORT_OUTPUTS = ["report_markdown", "report_table", "report_per_class", "report_training_curves",
+                  "report_ap_bars", "report_pr_curves"]
+
+
+def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
+    """The template in namespace ``run``; ``layers`` are parameter names such as ``params:paper``."""
+    recipe = update_wrapper(partial(resolve_recipe, run=run, benchmark=benchmark), resolve_recipe)
+    nodes = [
+        Node(recipe, inputs=layers, outputs="recipe", name="resolve_recipe", tags=["parameters"]),
+        Node(encode_hard_prompts, inputs=["vocabulary", "recipe"], outputs="hard_prompt_embeddings",
+             name="encode_hard_prompts"),
+        Node(train_model, inputs=["annotations", "vocabulary", "hard_prompt_embeddings", "recipe", "params:root"],
+             outputs=["model", "history"], name="train_model"),
+        Node(evaluate_model, inputs=["model", "annotations", "recipe", "params:root"], outputs=["scores", "metrics"],
+             name="evaluate_model"),
+        Node(report_run, inputs=["metrics", "history", "scores", "annotations", "recipe"], outputs=REPORT_OUTPUTS,
+             name="report_run"),
+    ]
+    return Pipeline(
+        nodes, namespace=run,
+        inputs={"annotations": f"{benchmark}.annotations", "vocabulary": f"{benchmark}.vocabulary"},
+        parameters={"params:root": f"params:{benchmark}.root", **{layer: layer for layer in layers}},
+    )

@@ -1,0 +1,54 @@
+"""Images and multi-hot targets from an annotation table, with CLIP's normalisation.
+
+Training: square resize to the model's input size, then (each switchable) horizontal flip
+and RandAugment, as the peers (ASL, Query2Label) do. Test: square resize, no crop.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import torch
+from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+from PIL import Image
+from torch.utils.data import Dataset
+from torchvision import transforms
+
+
+def image_transform(image_size: int, train: bool, hflip: bool = True, randaugment: bool = True):
+    """PIL image → normalised C×H×W tensor."""
+    steps = [transforms.Resize((image_size, image_size), interpolation=transforms.InterpolationMode.BICUBIC)]
+    if train and hflip:
+        steps.append(transforms.RandomHorizontalFlip())
+    if train and randaugment:
+        steps.append(transforms.RandAugment())
+    steps += [transforms.ToTensor(), transforms.Normalize(OPENAI_DATASET_MEAN, OPENAI_DATASET_STD)]
+    return transforms.Compose(steps)
+
+
+class MultiLabelImages(Dataset):
+    """One split of an annotation table: (image, targets C float, ignore C bool) per row."""
+
+    def __init__(self, table: pd.DataFrame, root: str | Path, classes: int, transform) -> None:
+        self.root, self.classes, self.transform = Path(root), classes, transform
+        self.paths = table["path"].tolist()
+        self.image_ids = table["image_id"].astype(str).tolist()
+        self.targets = multi_hot(table["labels"], classes)
+        self.ignore = multi_hot(table["ignore"], classes).bool()
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, index: int):
+        with Image.open(self.root / self.paths[index]) as image:
+            pixels = self.transform(image.convert("RGB"))
+        return pixels, self.targets[index], self.ignore[index]
+
+
+def multi_hot(column: pd.Series, classes: int) -> torch.Tensor:
+    """A column of index lists → N×C {0,1} floats."""
+    out = torch.zeros(len(column), classes)
+    for row, indices in enumerate(column):
+        out[row, list(indices)] = 1.0
+    return out

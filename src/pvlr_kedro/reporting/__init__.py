@@ -1,0 +1,1 @@
+"""Reports a person reads: paper-layout tables (Markdown and CSV) and figures. No Kedro import."""

@@ -1,0 +1,54 @@
+"""Figures of a run: training curves, per-class AP bars, precision–recall curves."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402  (after choosing the headless backend)
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def training_curves(history: pd.DataFrame) -> plt.Figure:
+    """Loss, learning rate and (when evaluated) test mAP of the EMA model, per epoch."""
+    panels = [("loss", "training loss"), ("lr", "learning rate")]
+    if "test_mAP_ema" in history:
+        panels.append(("test_mAP_ema", "test mAP (EMA)"))
+    figure, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
+    for axis, (column, title) in zip(np.atleast_1d(axes), panels):
+        axis.plot(history["epoch"], history[column], marker="o")
+        axis.set(title=title, xlabel="epoch")
+    figure.tight_layout()
+    return figure
+
+
+def ap_bars(ap: dict[str, float | None]) -> plt.Figure:
+    """Per-class AP (%), sorted, a bar per class."""
+    items = sorted(((name, value) for name, value in ap.items() if value is not None), key=lambda item: item[1])
+    figure, axis = plt.subplots(figsize=(6, max(2.5, 0.22 * len(items))))
+    axis.barh([name for name, _ in items], [100 * value for _, value in items])
+    axis.set(xlabel="AP (%)", xlim=(0, 100), title="per-class AP")
+    figure.tight_layout()
+    return figure
+
+
+def precision_recall_curves(scores: np.ndarray, targets: np.ndarray, keep: np.ndarray, names: list[str],
+                            ap: dict[str, float | None], count: int = 3) -> plt.Figure:
+    """Precision–recall curves of the ``count`` best and worst classes by AP."""
+    ranked = sorted((value, name) for name, value in ap.items() if value is not None)
+    chosen = [name for _, name in ranked[:count]] + [name for _, name in ranked[-count:][::-1]]
+    figure, axis = plt.subplots(figsize=(5, 4))
+    for name in dict.fromkeys(chosen):
+        column = names.index(name)
+        kept = keep[:, column]
+        order = np.argsort(-scores[kept, column], kind="stable")
+        hits = targets[kept, column][order] > 0
+        tp = np.cumsum(hits)
+        precision, recall = tp / np.arange(1, len(hits) + 1), tp / max(hits.sum(), 1)
+        axis.plot(recall, precision, label=f"{name} (AP {100 * ap[name]:.1f})")
+    axis.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title="best and worst classes")
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,38 @@
+"""Paper-layout tables: percentages with one decimal, the paper's column order."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+THRESHOLDED = ("CP", "CR", "CF1", "OP", "OR", "OF1")
+PAPER_COLUMNS = ("mAP", *THRESHOLDED, *(f"top3 {key}" for key in THRESHOLDED))
+
+
+def percent(value) -> float | None:
+    """A fraction as a percentage with one decimal, as the paper prints; None stays None."""
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(100 * value, 1)
+
+
+def metrics_row(metrics: dict) -> dict:
+    """mAP | CP CR CF1 OP OR OF1 | top-3 CP … OF1 from one model's metrics object, in percent."""
+    row = {"mAP": percent(metrics["mAP"])}
+    row.update({key: percent(metrics[key]) for key in THRESHOLDED})
+    row.update({f"top3 {key}": percent(metrics["top3"][key]) for key in THRESHOLDED})
+    return row
+
+
+def per_class_row(metrics: dict) -> dict:
+    """VOC Table 2 layout: one column per class, then mAP."""
+    return {**{name: percent(ap) for name, ap in metrics["ap"].items()}, "mAP": percent(metrics["mAP"])}
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A DataFrame (index = row labels) as a GitHub Markdown table; missing values as '–'."""
+    header = ["", *map(str, table.columns)]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for label, row in table.iterrows():
+        cells = ["–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value}" for value in row]
+        lines.append("| " + " | ".join([str(label), *cells]) + " |")
+    return "\n".join(lines)
