@@ -2,6 +2,10 @@
 
 from kedro.config import OmegaConfigLoader
 
+from pvlr_kedro.hooks import ValidateParametersFirst
+
+HOOKS = (ValidateParametersFirst(),)
+
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",

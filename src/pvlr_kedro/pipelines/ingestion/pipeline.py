@@ -17,7 +17,8 @@ def create_pipeline(namespace: str, generated: bool = False) -> Pipeline:
     prepare = generate_demo_dataset if generated else resolve_source
     func = update_wrapper(partial(prepare, namespace=namespace), prepare)
     nodes = [
-        Node(func, inputs="params:benchmark", outputs="source", name=prepare.__name__, tags=["parameters"]),
+        Node(func, inputs="params:benchmark", outputs="source", name=prepare.__name__,
+             tags=[] if generated else ["parameters"]),
         Node(ingest_annotations, inputs="source", outputs=["annotations", "vocabulary", "ingestion_summary"],
              name="ingest_annotations"),
     ]

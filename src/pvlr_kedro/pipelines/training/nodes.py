@@ -29,13 +29,21 @@ def resolve_recipe(*layers: dict, run: str, benchmark: str) -> dict:
         merged = {}
         for layer in layers:
             merged.update(layer.get(block) or {})
-        config.from_params(merged)  # raises on an unknown key or a bad value, before any work
+        try:
+            config.from_params(merged)  # an unknown key or a bad value is an error, before any work
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"run `{run}`: {err}") from err
         recipe[block] = merged
     return recipe
 
 
 def encode_hard_prompts(vocabulary: dict, recipe: dict):
-    """KAP's hard-prompt embeddings, once per vocabulary (C×d_text)."""
+    """KAP's hard-prompt embeddings, once per vocabulary (C×d_text).
+
+    Seeded as ``train_model`` seeds before it builds the model, so that a randomly
+    initialised text tower here is the very one the model gets.
+    """
+    seed_everything(TrainConfig.from_params(recipe["train"]).seed)
     return encode_hard_prompt_embeddings(recipe["model"], vocabulary["prompt_names"])
 
 
@@ -125,7 +133,8 @@ def _markdown(metrics, history, main, per_class, annotations, recipe) -> str:
         f"# {recipe['run']}: PVLR results",
         "",
         f"Benchmark `{recipe['benchmark']}`: {counts.get('train', 0)} training / {counts.get('test', 0)} test images, "
-        f"{len(per_class.columns) - 1} classes. Backbone {model['backbone']} (weights: {model['pretrained']}) at "
+        f"{len(per_class.columns) - 1} classes. Backbone {model['backbone']} "
+        f"(weights: {model['pretrained'] or 'none, random init'}) at "
         f"{model['image_size']} px, {train['epochs']} epochs, batch {train['batch_size']}, trained on {device}. "
         "The reported model is the EMA of the weights at the end of training; the plain final model is beside it.",
         "",

@@ -1,0 +1,125 @@
+"""The whole demo run through a KedroSession at a tiny size: outputs, reproducibility, early errors."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pvlr_kedro.pvlr.data import MultiLabelImages, image_transform
+from pvlr_kedro.pvlr.training import predict
+from tests.pipelines.kedro_run import load, run_pipeline
+
+TINY = {"demo": {"generator": {"train_images": 48, "test_images": 24},
+                 "train": {"epochs": 2, "batch_size": 16, "progress_bar": False}}}
+
+
+def latest(project, pattern):
+    found = sorted(project.glob(pattern))
+    assert found, pattern
+    return found[-1]
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    """One tiny demo run shared by the checks below (a fresh project folder)."""
+    import os
+    import shutil
+
+    from tests.conftest import REPO
+
+    project = tmp_path_factory.mktemp("demo_project")
+    shutil.copy(REPO / "pyproject.toml", project / "pyproject.toml")
+    shutil.copytree(REPO / "conf", project / "conf")
+    (project / "src").mkdir()
+    cwd = os.getcwd()
+    os.chdir(project)
+    try:
+        run_pipeline(project, "demo", TINY)
+    finally:
+        os.chdir(cwd)
+    return project
+
+
+def test_metrics_json_has_both_models_every_key_and_top3(demo_run):
+    metrics = json.loads(latest(demo_run, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
+    assert metrics["reported"] == "ema"
+    for which in ("final", "ema"):
+        assert {"mAP", "CP", "CR", "CF1", "OP", "OR", "OF1", "ap", "top3"} <= set(metrics[which])
+        assert set(metrics[which]["top3"]) == {"CP", "CR", "CF1", "OP", "OR", "OF1"}
+        assert len(metrics[which]["ap"]) == 16 and 0 <= metrics[which]["mAP"] <= 1
+    assert 0 < metrics["chance_mAP"] < 1
+
+
+def test_scores_are_the_reported_models_and_reload_from_the_catalog(demo_run, monkeypatch):
+    monkeypatch.chdir(demo_run)
+    scores = pd.read_parquet(latest(demo_run, "data/07_model_output/demo/scores.parquet/*/scores.parquet"))
+    vocabulary = json.loads((demo_run / "data/03_primary/demo/vocabulary.json").read_text())
+    assert list(scores.columns) == ["image_id", *vocabulary["names"]] and len(scores) == 24
+    trained = load(demo_run, "demo.model")
+    annotations = pd.read_parquet(demo_run / "data/03_primary/demo/annotations.parquet")
+    test = MultiLabelImages(annotations[annotations["split"] == "test"], demo_run / "data/01_raw/demo", 16,
+                            image_transform(64, train=False))
+    import torch
+
+    again = predict(trained.build("ema"), test, 8, torch.device("cpu"))
+    np.testing.assert_allclose(again, scores[vocabulary["names"]].to_numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_report_tables_and_figures(demo_run):
+    report = latest(demo_run, "data/08_reporting/demo/report.md/*/report.md").read_text()
+    assert "| mAP | CP | CR | CF1 | OP | OR | OF1 | top3 CP |" in report
+    assert "EMA model (reported)" in report and "final model" in report and "Chance level" in report
+    table = pd.read_csv(latest(demo_run, "data/08_reporting/demo/report.csv/*/report.csv"))
+    assert list(table.columns[:3]) == ["model", "mAP", "CP"]
+    per_class = pd.read_csv(latest(demo_run, "data/08_reporting/demo/per_class_ap.csv/*/per_class_ap.csv"))
+    assert list(per_class.columns)[-1] == "mAP" and per_class.shape == (2, 18)
+    for figure in ("training_curves", "ap_bars", "pr_curves"):
+        assert latest(demo_run, f"data/08_reporting/demo/{figure}.png/*/{figure}.png").stat().st_size > 5000
+    history = pd.read_csv(latest(demo_run, "data/07_model_output/demo/history.csv/*/history.csv"))
+    assert list(history["epoch"]) == [1, 2] and "test_mAP_ema" in history
+
+
+def test_two_runs_with_the_same_seed_give_the_same_metrics(demo_run, project):
+    run_pipeline(project, "demo", TINY)
+    ours = json.loads(latest(project, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
+    theirs = json.loads(latest(demo_run, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
+    assert ours == theirs
+
+
+def test_rerun_resumes_instead_of_training_again(demo_run, monkeypatch, caplog):
+    monkeypatch.chdir(demo_run)
+    checkpoints = sorted(demo_run.glob("data/06_models/demo/checkpoints/*/epoch_*.pt"))
+    assert [p.name for p in checkpoints] == ["epoch_002.pt"]
+    with caplog.at_level("INFO"):
+        run_pipeline(demo_run, "demo", TINY)
+    assert "Resuming from" in caplog.text and "epoch 2 of 2 done" in caplog.text
+    runs = sorted(demo_run.glob("data/08_reporting/demo/metrics.json/*/metrics.json"))
+    assert len(runs) == 2 and json.loads(runs[0].read_text()) == json.loads(runs[1].read_text())
+
+
+@pytest.mark.parametrize(("override", "message"), [({"epochs": -1}, r"train.epochs=-1"),
+                                                  ({"batch_size": 0}, r"train.batch_size=0"),
+                                                  ({"epoks": 3}, r"unknown train parameters: epoks")])
+def test_a_wrong_parameter_fails_before_any_work(project, override, message):
+    with pytest.raises(ValueError, match=rf"run `demo`: .*{message}"):
+        run_pipeline(project, "demo", {"demo": {"train": override}})
+    assert not (project / "data").exists()
+
+
+def test_hard_prompt_node_matches_what_the_model_computes_itself(demo_run, monkeypatch):
+    import torch
+
+    from pvlr_kedro.pvlr import build_model
+    from pvlr_kedro.pvlr.training import seed_everything
+
+    from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, resolve_recipe
+
+    monkeypatch.chdir(demo_run)
+    paper, demo = load(demo_run, "params:paper"), load(demo_run, "params:demo")
+    recipe = resolve_recipe(paper, demo, run="demo", benchmark="demo")
+    vocabulary = json.loads((demo_run / "data/03_primary/demo/vocabulary.json").read_text())
+    given = encode_hard_prompts(vocabulary, recipe)
+    seed_everything(recipe["train"]["seed"])
+    own = build_model(recipe["model"], vocabulary["prompt_names"]).hard_prompt_embeddings
+    torch.testing.assert_close(given, own)

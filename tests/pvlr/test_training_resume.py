@@ -1,0 +1,64 @@
+"""A run stopped after one epoch and resumed ends with the same weights as one never stopped."""
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from pvlr_kedro.demo_data import DemoConfig, generate_demo
+from pvlr_kedro.ingest import SourceConfig, read_source
+from pvlr_kedro.pvlr import build_model
+from pvlr_kedro.pvlr.data import MultiLabelImages, image_transform
+from pvlr_kedro.pvlr.losses import LossConfig
+from pvlr_kedro.pvlr.training import TrainConfig, fit, seed_everything
+
+LOSS = {"gamma_pos": 0.0, "gamma_neg": 2.0, "clip": 0.05, "eps": 1e-8, "kcr_weight": 4.0}
+
+
+@pytest.fixture(scope="module")
+def demo_sets(tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    layout = {"train": ("train.json", "train"), "test": ("test.json", "test")}
+    generate_demo(root, DemoConfig(train_images=40, test_images=12), layout)
+    params = {"format": "coco", "root": str(root), "train_annotations": "train.json", "test_annotations": "test.json",
+              "train_images": "train", "test_images": "test"}
+    table, vocabulary, _ = read_source(SourceConfig.from_params(params, "demo"))
+    sets = [MultiLabelImages(table[table["split"] == split], root, 16, image_transform(64, split == "train"))
+            for split in ("train", "test")]
+    return sets, vocabulary
+
+
+def train(demo_sets, folder: Path, stop_after=None):
+    (train_set, test_set), vocabulary = demo_sets
+    config = TrainConfig(epochs=3, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False, device="cpu")
+    seed_everything(config.seed)
+    model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, vocabulary["prompt_names"])
+    return fit(model, train_set, test_set, config, LOSS, folder, stop_after_epochs=stop_after)
+
+
+def test_resumed_run_equals_uninterrupted_run(demo_sets, tmp_path):
+    final, ema, history = train(demo_sets, tmp_path / "straight")
+    _, _, first = train(demo_sets, tmp_path / "interrupted", stop_after=1)
+    assert [r["epoch"] for r in first] == [1]
+    assert [p.name for p in (tmp_path / "interrupted").glob("epoch_*.pt")] == ["epoch_001.pt"]
+    resumed_final, resumed_ema, resumed_history = train(demo_sets, tmp_path / "interrupted")
+    for ours, theirs in ((resumed_final, final), (resumed_ema, ema)):
+        for (name, a), (_, b) in zip(ours.state_dict().items(), theirs.state_dict().items()):
+            assert torch.equal(a, b), name
+    untimed = [{k: v for k, v in record.items() if k != "images_per_second"} for record in history]
+    assert [{k: v for k, v in r.items() if k != "images_per_second"} for r in resumed_history] == untimed
+
+
+def test_without_resume_a_run_starts_afresh(demo_sets, tmp_path):
+    train(demo_sets, tmp_path, stop_after=1)
+    (train_set, test_set), vocabulary = demo_sets
+    config = TrainConfig(epochs=1, batch_size=8, num_workers=0, progress_bar=False, device="cpu", resume=False)
+    model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, vocabulary["prompt_names"])
+    _, _, history = fit(model, train_set, test_set, config, LOSS, tmp_path)
+    assert [r["epoch"] for r in history] == [1]  # trained again, not resumed from epoch 1
+
+
+def test_loss_config_checks_values():
+    assert LossConfig.from_params(LOSS) == LossConfig()
+    with pytest.raises(ValueError, match="clip"):
+        LossConfig.from_params({**LOSS, "clip": 1.5})
