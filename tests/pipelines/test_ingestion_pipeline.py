@@ -31,6 +31,10 @@ def test_demo_generates_and_ingests_through_the_coco_reader(project):
     assert table["labels"].map(len).between(1, 4).all()
 
 
+TINY_RUN = {"model": {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
+            "train": {"epochs": 1, "batch_size": 2, "num_workers": 0, "progress_bar": False}}
+
+
 def test_train_custom_needs_only_the_root_override(project, tmp_path_factory):
     root = tmp_path_factory.mktemp("my_data")
     categories = [{"id": 7, "name": "zebra"}, {"id": 2, "name": "giraffe"}]
@@ -38,8 +42,9 @@ def test_train_custom_needs_only_the_root_override(project, tmp_path_factory):
                      [{"image_id": 1, "category_id": 7}, {"image_id": 2, "category_id": 2}], categories)
     write_coco_split(root, "test.json", "", [{"id": 1, "file_name": "pics/c.jpg"}], [{"image_id": 1, "category_id": 2}],
                      categories)
-    run_pipeline(project, "train_custom", {"custom": {"root": str(root)}})
+    run_pipeline(project, "train_custom", {"custom": {"root": str(root), **TINY_RUN}})
     table = load(project, "custom.annotations")
+    assert set(load(project, "custom.metrics")["ema"]["ap"]) == {"giraffe", "zebra"}
     assert load(project, "custom.vocabulary")["names"] == ["giraffe", "zebra"]
     assert sorted(zip(table["split"], table["path"])) == [("test", "pics/c.jpg"), ("train", "pics/a.jpg"),
                                                           ("train", "pics/b.jpg")]
