@@ -1,24 +1,45 @@
-"""One explicit map from the names users type to composed pipelines."""
+"""One explicit map from the names users type to composed pipelines.
+
+Benchmarks: ``demo`` (the default), ``train_coco``, ``train_voc``, ``train_nuswide``,
+``train_custom``. Paper tables and figures: ``table1`` … ``table10``, ``figure4``,
+``figure5``; their structure (benchmarks and row names) is read from their parameter
+blocks in ``conf/base`` and ``conf/local``.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from kedro.config import OmegaConfigLoader
+from kedro.framework.project import settings
 from kedro.pipeline import Pipeline
+from kedro.utils import find_kedro_project
 
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
+from pvlr_kedro.pipelines.tables import pipeline as tables
 from pvlr_kedro.pipelines.training import pipeline as training
 
 BENCHMARKS = {"demo": "demo", "coco": "train_coco", "voc": "train_voc", "nuswide": "train_nuswide",
               "custom": "train_custom"}
+TABLES = tuple(f"table{n}" for n in range(1, 11)) + ("figure4", "figure5")
 
 
 def benchmark_pipeline(benchmark: str) -> Pipeline:
     """Ingest one benchmark, then train, evaluate and report in its namespace."""
-    return (ingestion.create_pipeline(benchmark, generated=benchmark == "demo")
+    return (ingestion.create_pipeline(benchmark)
             + training.create_pipeline(benchmark, benchmark, ["params:paper", f"params:{benchmark}"]))
 
 
+def table_specs() -> dict[str, dict]:
+    """The tables' parameter blocks, as the project's configuration (base, then local) gives them."""
+    project = find_kedro_project(Path.cwd()) or Path.cwd()
+    loader = OmegaConfigLoader(conf_source=str(project / settings.CONF_SOURCE), **settings.CONFIG_LOADER_ARGS)
+    parameters = loader["parameters"]
+    return {table: parameters[table] for table in TABLES}
+
+
 def register_pipelines() -> dict[str, Pipeline]:
-    """``demo`` (the default), ``train_coco``, ``train_voc``, ``train_nuswide``, ``train_custom``."""
     pipelines = {name: benchmark_pipeline(benchmark) for benchmark, name in BENCHMARKS.items()}
+    pipelines.update({table: tables.create_pipeline(table, spec) for table, spec in table_specs().items()})
     pipelines["__default__"] = pipelines["demo"]
     return pipelines

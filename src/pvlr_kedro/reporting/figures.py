@@ -52,3 +52,30 @@ def precision_recall_curves(scores: np.ndarray, targets: np.ndarray, keep: np.nd
     axis.legend(fontsize=7)
     figure.tight_layout()
     return figure
+
+
+def lines(points: dict[str, list[tuple[float, float]]], xlabel: str, ylabel: str, title: str) -> plt.Figure:
+    """One line per series of (x, y) points."""
+    figure, axis = plt.subplots(figsize=(5, 3.5))
+    for label, series in points.items():
+        xs, ys = zip(*sorted(series))
+        axis.plot(xs, ys, marker="o", label=label)
+    axis.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    axis.legend()
+    figure.tight_layout()
+    return figure
+
+
+def grouped_bars(groups: dict[str, dict[str, float]], ylabel: str, title: str) -> plt.Figure:
+    """Bars of each group's members side by side (groups: benchmarks; members: table rows)."""
+    members = list(dict.fromkeys(m for values in groups.values() for m in values))
+    width = 0.8 / max(len(members), 1)
+    figure, axis = plt.subplots(figsize=(1.5 + 2.2 * len(groups), 3.5))
+    for index, member in enumerate(members):
+        xs = [g + index * width for g in range(len(groups))]
+        axis.bar(xs, [values.get(member, 0) for values in groups.values()], width, label=member)
+    axis.set_xticks([g + width * (len(members) - 1) / 2 for g in range(len(groups))], list(groups))
+    axis.set(ylabel=ylabel, title=title)
+    axis.legend(fontsize=7)
+    figure.tight_layout()
+    return figure

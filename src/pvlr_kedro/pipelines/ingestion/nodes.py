@@ -13,15 +13,22 @@ from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
 log = logging.getLogger(__name__)
 
 
-def resolve_source(benchmark: dict, namespace: str) -> SourceConfig:
-    """Check a benchmark's data parameters and say where its files are."""
-    return SourceConfig.from_params(benchmark, namespace)
+def prepare_source(benchmark: dict, namespace: str) -> SourceConfig:
+    """Check a benchmark's data parameters and say where its files are.
 
-
-def generate_demo_dataset(benchmark: dict, namespace: str) -> SourceConfig:
-    """Generate the demo set (COCO format) where the benchmark's parameters point, then resolve it."""
+    A block with a ``generator`` (the demo, and every benchmark in the ``smoke`` environment)
+    first has the demo set generated where it points, in COCO format.
+    """
     source = SourceConfig.from_params(benchmark, namespace)
-    generator = dict(benchmark.get("generator") or {})
+    if benchmark.get("generator") is not None:
+        generate_demo_dataset(source, benchmark["generator"])
+    return source
+
+
+def generate_demo_dataset(source: SourceConfig, generator: dict) -> None:
+    """Generate the demo set (COCO format) at ``source``'s root and file names."""
+    namespace = source.namespace
+    generator = dict(generator)
     unknown = sorted(set(generator) - {f.name for f in fields(DemoConfig)})
     if unknown:
         raise IngestionError(f"unknown parameters in `{namespace}.generator`: {', '.join(unknown)}")
@@ -29,7 +36,6 @@ def generate_demo_dataset(benchmark: dict, namespace: str) -> SourceConfig:
               "test": (source.options.test_annotations, source.options.test_images)}
     written = generate_demo(source.root, DemoConfig(**generator), layout)
     log.info("%s demo data set under %s", "Generated the" if written else "Reusing the unchanged", source.root)
-    return source
 
 
 def ingest_annotations(source: SourceConfig) -> tuple[pd.DataFrame, dict, dict]:

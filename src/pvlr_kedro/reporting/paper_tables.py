@@ -1,0 +1,130 @@
+"""A paper table or figure laid out as in the paper: each row's value, the paper's, and the difference.
+
+``results`` holds, per (benchmark, row), the run's ``metrics`` (the reported EMA model is
+shown), ``recipe``, ``history`` and, for Table 7, ``timing``.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from pvlr_kedro.reporting import figures, tables
+
+PERCENT_METRICS = ("mAP", "CP", "CR", "CF1", "OP", "OR", "OF1")
+
+
+def our_value(column: str, result: dict):
+    """One cell of ours: a metric of the reported model in percent, a per-class AP, or the step time."""
+    metrics = result["metrics"]["ema"]
+    if column == "seconds":
+        return round(result["timing"]["seconds"], 3)
+    if column in PERCENT_METRICS:
+        return tables.percent(metrics[column])
+    if column.startswith("top3 "):
+        return tables.percent(metrics["top3"][column.removeprefix("top3 ")])
+    return tables.percent(metrics["ap"].get(column))
+
+
+def columns_of(spec: dict, results: dict, benchmark: str) -> list[str]:
+    """The table's columns; ``per_class`` (Table 2) means the run's own classes, then mAP."""
+    if spec["columns"] != "per_class":
+        return list(spec["columns"])
+    first = next(r for (b, _), r in results.items() if b == benchmark)
+    return [*first["metrics"]["ema"]["ap"], "mAP"]
+
+
+def paper_value(spec: dict, benchmark: str, row: str, column: str, columns: list[str]):
+    values = (spec.get("paper") or {}).get(benchmark, {}).get(row)
+    if values is None:
+        return None
+    names = spec.get("paper_classes") or columns
+    return values[names.index(column)] if column in names else None
+
+
+def build_table(spec: dict, results: dict) -> pd.DataFrame:
+    """Rows labelled as in the paper; per benchmark and column: ours, paper, Δ (percentage points)."""
+    records = {}
+    for (benchmark, row), result in results.items():
+        record = records.setdefault(spec["rows"][row].get("label", row), {})
+        columns = columns_of(spec, results, benchmark)
+        for column in columns:
+            ours, paper = our_value(column, result), paper_value(spec, benchmark, row, column, columns)
+            record[f"{benchmark} {column} ours"] = ours
+            record[f"{benchmark} {column} paper"] = paper
+            digits = 2 if column == "seconds" else 1
+            record[f"{benchmark} {column} Δ"] = None if ours is None or paper is None else round(ours - paper, digits)
+    return pd.DataFrame.from_dict(records, orient="index")
+
+
+def markdown_report(name: str, spec: dict, smoke: bool, summaries: dict, results: dict, table: pd.DataFrame) -> str:
+    lines = [f"# {spec['title']}", ""]
+    if smoke:
+        lines += ["**SMOKE RUN**: tiny randomly initialised backbones on the generated demo data, standing in "
+                  "for every benchmark, trained briefly (see below). These numbers test the pipeline; they are "
+                  "**not comparable with the paper's**.", ""]
+    if not spec.get("paper"):
+        lines += [f"The paper gives these values only as a picture (its {spec['title'].split(':')[0]}); "
+                  "the paper columns are therefore empty.", ""]
+    lines += ["Cells: ours / paper (difference: percentage points; seconds for step times). Ours is the EMA "
+              "model at the end of training (the reported model).", "", _cells(table), ""]
+    if "seconds" in spec["columns"]:
+        lines += _speed_ratio(results)
+    lines += ["## What it was run on", "", _run_info(spec, summaries, results), ""]
+    return "\n".join(lines)
+
+
+def _cells(table: pd.DataFrame) -> str:
+    groups = dict.fromkeys(column.rsplit(" ", 1)[0] for column in table.columns)
+    shown = pd.DataFrame(index=table.index)
+    for group in groups:
+        shown[group] = [_cell(ours, paper, delta) for ours, paper, delta in
+                        zip(table[f"{group} ours"], table[f"{group} paper"], table[f"{group} Δ"])]
+    return tables.markdown_table(shown)
+
+
+def _cell(ours, paper, delta) -> str:
+    missing = lambda value: value is None or value != value  # noqa: E731  (None or NaN)
+    text = "–" if missing(ours) else f"{ours}"
+    if not missing(paper):
+        text += f" / {paper}" + ("" if missing(delta) else f" ({delta:+g})")
+    return text
+
+
+def _speed_ratio(results: dict) -> list[str]:
+    lines = []
+    for benchmark in dict.fromkeys(b for b, _ in results):
+        pre, post = results.get((benchmark, "pre_interaction")), results.get((benchmark, "post_interaction"))
+        if pre and post:
+            ratio = pre["timing"]["seconds"] / post["timing"]["seconds"]
+            lines.append(f"Step-time ratio pre/post on {benchmark}: ours {ratio:.1f}× (batch "
+                         f"{post['timing']['batch_size']}, {post['timing']['device']}); paper 5.9× (2.40 s / 0.41 s, "
+                         "batch 64). Across machines compare the ratio, not the seconds.")
+            lines.append("")
+    return lines
+
+
+def _run_info(spec: dict, summaries: dict, results: dict) -> str:
+    info = {}
+    for (benchmark, row), result in results.items():
+        model, train, summary = result["recipe"]["model"], result["recipe"]["train"], summaries[benchmark]
+        history = result["history"]
+        info[f"{benchmark}: {spec['rows'][row].get('label', row)}"] = {
+            "images (train / test)": f"{summary['images']['train']} / {summary['images']['test']}",
+            "backbone": model["backbone"], "weights": model["pretrained"] or "none (random init)",
+            "image size": model["image_size"], "epochs": train["epochs"], "batch": train["batch_size"],
+            "device": history["device"].iloc[-1] if len(history) else "–", "model shown": "EMA",
+        }
+    return tables.markdown_table(pd.DataFrame.from_dict(info, orient="index"))
+
+
+def plot(spec: dict, results: dict):
+    """Figures 4 and 5 as pictures: bars per row, or mAP against λ."""
+    if spec.get("plot") == "lambda":
+        points = {b: [] for b, _ in results}
+        for (benchmark, _), result in results.items():
+            points[benchmark].append((result["recipe"]["loss"]["kcr_weight"], 100 * result["metrics"]["ema"]["mAP"]))
+        return figures.lines(points, xlabel="λ (loss.kcr_weight)", ylabel="mAP (%)", title=spec["title"])
+    bars = {b: {} for b, _ in results}
+    for (benchmark, row), result in results.items():
+        bars[benchmark][spec["rows"][row].get("label", row)] = 100 * result["metrics"]["ema"]["mAP"]
+    return figures.grouped_bars(bars, ylabel="mAP (%)", title=spec["title"])
