@@ -24,14 +24,10 @@ def latest(project, pattern):
 def demo_run(tmp_path_factory):
     """One tiny demo run shared by the checks below (a fresh project folder)."""
     import os
-    import shutil
 
-    from tests.conftest import REPO
+    from tests.conftest import copy_project
 
-    project = tmp_path_factory.mktemp("demo_project")
-    shutil.copy(REPO / "pyproject.toml", project / "pyproject.toml")
-    shutil.copytree(REPO / "conf", project / "conf")
-    (project / "src").mkdir()
+    project = copy_project(tmp_path_factory.mktemp("demo_project"))
     cwd = os.getcwd()
     os.chdir(project)
     try:

@@ -41,27 +41,6 @@ def test_a_typo_in_a_row_is_refused_when_the_pipeline_is_built():
         create_pipeline("table9", spec)
 
 
-@pytest.fixture(scope="module")
-def smoke_project(tmp_path_factory):
-    import os
-    import shutil
-
-    from tests.conftest import REPO
-
-    project = tmp_path_factory.mktemp("smoke_project")
-    shutil.copy(REPO / "pyproject.toml", project / "pyproject.toml")
-    shutil.copytree(REPO / "conf", project / "conf")
-    (project / "src").mkdir()
-    cwd = os.getcwd()
-    os.chdir(project)
-    try:
-        run_pipeline(project, "table4", env="smoke")
-        run_pipeline(project, "table7", env="smoke")
-    finally:
-        os.chdir(cwd)
-    return project
-
-
 def test_table4_smoke_report_cell_by_cell(smoke_project):
     table = pd.read_csv(latest(smoke_project, "data/08_reporting/table4/report.csv/*/report.csv")).set_index("row")
     assert list(table.index) == ["baseline (category names)", "+KAP", "+CAP", "KAP + CAP + IFM",
