@@ -22,18 +22,24 @@ def copy_project(folder: Path) -> Path:
     return folder
 
 
-@pytest.fixture(scope="session")
-def smoke_project(tmp_path_factory):
-    """A project copy in which `table4` and `table7` ran in the `smoke` environment."""
-    project = copy_project(tmp_path_factory.mktemp("smoke_project"))
+def project_with_runs(folder: Path, *runs: tuple[str, dict | None, str | None]) -> Path:
+    """A project copy in ``folder`` in which each (pipeline, params, env) of ``runs`` has run."""
+    project = copy_project(folder)
     cwd = os.getcwd()
     os.chdir(project)
     try:
-        run_pipeline(project, "table4", env="smoke")
-        run_pipeline(project, "table7", env="smoke")
+        for pipeline, params, env in runs:
+            run_pipeline(project, pipeline, params, env)
     finally:
         os.chdir(cwd)
     return project
+
+
+@pytest.fixture(scope="session")
+def smoke_project(tmp_path_factory):
+    """A project copy in which `table4` and `table7` ran in the `smoke` environment."""
+    return project_with_runs(tmp_path_factory.mktemp("smoke_project"), ("table4", None, "smoke"),
+                             ("table7", None, "smoke"))
 
 
 @pytest.fixture

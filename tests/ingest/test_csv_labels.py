@@ -59,3 +59,10 @@ def test_duplicate_path_in_one_split(tmp_path):
     write_csv(tmp_path, ROWS + ["imgs/a.jpg,cat,train"])
     with pytest.raises(IngestionError, match=r"listed more than once in split 'train': imgs/a\.jpg"):
         read(tmp_path)
+
+
+def test_a_byte_order_mark_and_windows_line_ends_are_read(tmp_path):
+    write_csv(tmp_path)
+    (tmp_path / "labels.csv").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(ROWS).encode() + b"\r\n")
+    table, vocabulary, _ = read(tmp_path)
+    assert vocabulary["names"] == ["bird", "cat", "dog"] and len(table) == 4

@@ -8,6 +8,7 @@ import pytest
 
 from pvlr_kedro.pvlr.data import MultiLabelImages, image_transform
 from pvlr_kedro.pvlr.training import predict
+from tests.conftest import project_with_runs
 from tests.pipelines.kedro_run import load, run_pipeline
 
 TINY = {"demo": {"generator": {"train_images": 48, "test_images": 24},
@@ -23,18 +24,7 @@ def latest(project, pattern):
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     """One tiny demo run shared by the checks below (a fresh project folder)."""
-    import os
-
-    from tests.conftest import copy_project
-
-    project = copy_project(tmp_path_factory.mktemp("demo_project"))
-    cwd = os.getcwd()
-    os.chdir(project)
-    try:
-        run_pipeline(project, "demo", TINY)
-    finally:
-        os.chdir(cwd)
-    return project
+    return project_with_runs(tmp_path_factory.mktemp("demo_project"), ("demo", TINY, None))
 
 
 def test_metrics_json_has_both_models_every_key_and_top3(demo_run):

@@ -57,7 +57,7 @@ def _load(path: Path, namespace: str) -> pd.DataFrame:
     if not path.is_file():
         raise IngestionError(f"labels CSV not found: {path} (set `{namespace}.labels_csv`, or `{namespace}.root`)")
     try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (pd.errors.ParserError, UnicodeDecodeError) as err:
         raise IngestionError(f"malformed CSV in {path}: {err}") from err
     missing = [c for c in COLUMNS if c not in table.columns]
