@@ -17,7 +17,6 @@ import numpy as np
 
 from pvlr_kedro.pvlr.params import from_params
 
-METRIC_KEYS = ("mAP", "CP", "CR", "CF1", "OP", "OR", "OF1")
 
 
 @dataclass(frozen=True)

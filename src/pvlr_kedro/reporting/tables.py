@@ -7,7 +7,6 @@ import math
 import pandas as pd
 
 THRESHOLDED = ("CP", "CR", "CF1", "OP", "OR", "OF1")
-PAPER_COLUMNS = ("mAP", *THRESHOLDED, *(f"top3 {key}" for key in THRESHOLDED))
 
 
 def percent(value) -> float | None:
