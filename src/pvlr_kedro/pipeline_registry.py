@@ -1,7 +1,7 @@
 """One explicit map from the names users type to composed pipelines.
 
 Benchmarks: ``demo`` (the default), ``train_coco``, ``train_voc``, ``train_nuswide``,
-``train_custom``. Paper tables and figures: ``table1`` … ``table10``, ``figure4``,
+``train_custom``, and ``ingest_<benchmark>`` for ingestion alone. Paper tables and figures: ``table1`` … ``table10``, ``figure4``,
 ``figure5``; their structure (benchmarks and row names) is read from their parameter
 blocks in ``conf/base`` and ``conf/local``.
 """
@@ -40,6 +40,7 @@ def table_specs() -> dict[str, dict]:
 
 def register_pipelines() -> dict[str, Pipeline]:
     pipelines = {name: benchmark_pipeline(benchmark) for benchmark, name in BENCHMARKS.items()}
+    pipelines.update({f"ingest_{benchmark}": ingestion.create_pipeline(benchmark) for benchmark in BENCHMARKS})
     pipelines.update({table: tables.create_pipeline(table, spec) for table, spec in table_specs().items()})
     pipelines["__default__"] = pipelines["demo"]
     return pipelines

@@ -17,6 +17,8 @@ def test_registry_names_every_user_facing_pipeline():
     assert {"__default__", "demo", "train_coco", "train_voc", "train_nuswide", "train_custom"} <= set(pipelines)
     assert set(pipelines["__default__"].all_outputs()) == set(pipelines["demo"].all_outputs())
     assert {"coco.annotations", "coco.vocabulary", "coco.ingestion_summary"} <= pipelines["train_coco"].all_outputs()
+    assert pipelines["ingest_voc"].all_outputs() == {"voc.source", "voc.annotations", "voc.vocabulary",
+                                                     "voc.ingestion_summary"}
 
 
 def test_demo_generates_and_ingests_through_the_coco_reader(project):
