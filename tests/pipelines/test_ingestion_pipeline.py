@@ -68,3 +68,15 @@ def test_environments_override_parameters_key_by_key(project):
     summary = json.loads((project / "data/08_reporting/demo/ingestion_summary.json").read_text())
     assert summary["images"] == {"train": 30, "test": 10}
     assert summary["root"] == "data/01_raw/demo"  # the rest of the block still comes from base
+
+
+def test_generator_parameters_are_checked(tmp_path):
+    from pvlr_kedro.ingest import IngestionError
+    from pvlr_kedro.pipelines.ingestion.nodes import prepare_source
+
+    block = {"format": "coco", "root": str(tmp_path / "demo"), "generator": {"train_imgs": 10}}
+    with pytest.raises(ValueError, match="unknown demo.generator parameters: train_imgs"):
+        prepare_source(block, "demo")
+    with pytest.raises(IngestionError, match="writes COCO files"):
+        prepare_source({**block, "format": "voc", "generator": {}}, "demo")
+    assert not (tmp_path / "demo").exists()

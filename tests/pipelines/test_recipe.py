@@ -21,7 +21,7 @@ def test_the_paper_block_matches_the_library_defaults(block):
 def test_layers_merge_key_by_key_and_the_last_wins():
     benchmark = {"root": "x", "model": {"backbone": "RN50"}, "train": {"epochs": 5}}
     row = {"model": {"kap": False, "cap": "none", "channel_interaction": False, "relation_aggregation": False}}
-    recipe = resolve_recipe(PAPER and {k: PAPER[k] for k in RUN_BLOCKS}, benchmark, row, run="t.r", benchmark="coco")
+    recipe = resolve_recipe(PAPER, benchmark, row, run="t.r", benchmark="coco")
     assert recipe["model"]["backbone"] == "RN50" and recipe["model"]["kap"] is False
     assert recipe["model"]["image_size"] == 448 and recipe["train"]["epochs"] == 5 and recipe["train"]["lr"] == 1e-4
     assert (recipe["run"], recipe["benchmark"]) == ("t.r", "coco")

@@ -49,13 +49,19 @@ def test_resumed_run_equals_uninterrupted_run(demo_sets, tmp_path):
     assert [{k: v for k, v in r.items() if k != "images_per_second"} for r in resumed_history] == untimed
 
 
-def test_without_resume_a_run_starts_afresh(demo_sets, tmp_path):
+def test_without_resume_a_run_starts_afresh(demo_sets, tmp_path, caplog):
     train(demo_sets, tmp_path, stop_after=1)
     (train_set, test_set), vocabulary = demo_sets
-    config = TrainConfig(epochs=1, batch_size=8, num_workers=0, progress_bar=False, device="cpu", resume=False)
-    model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, vocabulary["prompt_names"])
-    _, _, history = fit(model, train_set, test_set, config, LOSS, tmp_path)
-    assert [r["epoch"] for r in history] == [1]  # trained again, not resumed from epoch 1
+    for resume in (False, True):
+        config = TrainConfig(epochs=3, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False,
+                             device="cpu", resume=resume)
+        model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
+                            vocabulary["prompt_names"])
+        caplog.clear()
+        with caplog.at_level("INFO"):
+            _, _, history = fit(model, train_set, test_set, config, LOSS, tmp_path, stop_after_epochs=2)
+        assert ("Resuming from" in caplog.text) == resume
+        assert [r["epoch"] for r in history] == [1, 2]  # epoch 1 trained again, or restored from the checkpoint
 
 
 def test_loss_config_checks_values():

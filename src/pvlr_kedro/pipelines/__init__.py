@@ -1,0 +1,9 @@
+"""Kedro pipelines: ingestion, the run template (training), paper tables."""
+
+from functools import partial, update_wrapper
+
+
+def bind(func, **fixed):
+    """``func`` with keyword arguments fixed at pipeline-build time, keeping its name and docstring
+    (Kedro and kedro-viz show them)."""
+    return update_wrapper(partial(func, **fixed), func)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import fields
-
 import pandas as pd
 
 from pvlr_kedro.demo_data import DemoConfig, generate_demo
 from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
+from pvlr_kedro.pvlr.params import from_params
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +26,12 @@ def prepare_source(benchmark: dict, namespace: str) -> SourceConfig:
 
 def generate_demo_dataset(source: SourceConfig, generator: dict) -> None:
     """Generate the demo set (COCO format) at ``source``'s root and file names."""
-    namespace = source.namespace
-    generator = dict(generator)
-    unknown = sorted(set(generator) - {f.name for f in fields(DemoConfig)})
-    if unknown:
-        raise IngestionError(f"unknown parameters in `{namespace}.generator`: {', '.join(unknown)}")
+    if source.format != "coco":
+        raise IngestionError(f"`{source.namespace}.generator` writes COCO files: set `{source.namespace}.format: coco`")
+    config = from_params(DemoConfig, dict(generator), f"{source.namespace}.generator")
     layout = {"train": (source.options.train_annotations, source.options.train_images),
               "test": (source.options.test_annotations, source.options.test_images)}
-    written = generate_demo(source.root, DemoConfig(**generator), layout)
+    written = generate_demo(source.root, config, layout)
     log.info("%s demo data set under %s", "Generated the" if written else "Reusing the unchanged", source.root)
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from functools import partial, update_wrapper
-
 from kedro.pipeline import Node, Pipeline
 
+from pvlr_kedro.pipelines import bind
 from pvlr_kedro.pipelines.ingestion.nodes import ingest_annotations, prepare_source
 
 
 def create_pipeline(namespace: str) -> Pipeline:
     """``<namespace>.annotations``, ``.vocabulary`` and ``.ingestion_summary`` from ``params:<namespace>``."""
-    prepare = update_wrapper(partial(prepare_source, namespace=namespace), prepare_source)
+    prepare = bind(prepare_source, namespace=namespace)
     nodes = [
         Node(prepare, inputs="params:benchmark", outputs="source", name="prepare_source"),
         Node(ingest_annotations, inputs="source", outputs=["annotations", "vocabulary", "ingestion_summary"],

@@ -7,10 +7,9 @@ are the paper's recipe, then its benchmark's block, then ``<table>.rows.<row>``.
 
 from __future__ import annotations
 
-from functools import partial, update_wrapper
-
 from kedro.pipeline import Node, Pipeline
 
+from pvlr_kedro.pipelines import bind
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
 from pvlr_kedro.pipelines.tables.nodes import RESULT_PARTS, measure_training_step, report_paper_table
 from pvlr_kedro.pipelines.training import pipeline as training
@@ -39,8 +38,7 @@ def create_pipeline(table: str, spec: dict) -> Pipeline:
                                         inputs=[f"{benchmark}.vocabulary", f"{run}.recipe", f"params:{table}.timing"],
                                         outputs=f"{run}.step_seconds")]))
             report_inputs.append(f"{run}.step_seconds")
-    report = update_wrapper(partial(report_paper_table, table=table, benchmarks=benchmarks, keys=keys, timed=timed),
-                            report_paper_table)
+    report = bind(report_paper_table, table=table, benchmarks=benchmarks, keys=keys, timed=timed)
     outputs = [f"{table}.report_markdown", f"{table}.report_table"] + ([f"{table}.report_plot"] if spec.get("plot") else [])
     parts.append(Pipeline([Node(report, inputs=[f"params:{table}", "params:smoke", *report_inputs], outputs=outputs,
                                 name="report", namespace=table)]))

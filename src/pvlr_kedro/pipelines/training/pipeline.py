@@ -7,10 +7,9 @@ parameters from the layers it names: the paper's recipe, the benchmark, then the
 
 from __future__ import annotations
 
-from functools import partial, update_wrapper
-
 from kedro.pipeline import Node, Pipeline
 
+from pvlr_kedro.pipelines import bind
 from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, evaluate_model, report_run, resolve_recipe, train_model
 
 REPORT_OUTPUTS = ["report_markdown", "report_table", "report_per_class", "report_training_curves",
@@ -19,7 +18,7 @@ REPORT_OUTPUTS = ["report_markdown", "report_table", "report_per_class", "report
 
 def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
     """The template in namespace ``run``; ``layers`` are parameter names such as ``params:paper``."""
-    recipe = update_wrapper(partial(resolve_recipe, run=run, benchmark=benchmark), resolve_recipe)
+    recipe = bind(resolve_recipe, run=run, benchmark=benchmark)
     nodes = [
         Node(recipe, inputs=layers, outputs="recipe", name="resolve_recipe", tags=["parameters"]),
         Node(encode_hard_prompts, inputs=["vocabulary", "recipe"], outputs="hard_prompt_embeddings",
