@@ -6,9 +6,10 @@ import pytest
 import torch
 
 from pvlr_kedro.pvlr.ifm import RelationAggregation, kcr_loss
-from pvlr_kedro.pvlr.losses import asymmetric_loss, total_loss
+from pvlr_kedro.pvlr.losses import LossConfig, asymmetric_loss, total_loss
 
 PAPER = {"gamma_pos": 0.0, "gamma_neg": 2.0, "clip": 0.05, "eps": 1e-8, "kcr_weight": 4.0}
+EQ11 = ("gamma_pos", "gamma_neg", "clip", "eps")
 
 
 def eq11_by_hand(logits, targets, gamma_pos, gamma_neg, clip, eps, ignore=None):
@@ -33,8 +34,8 @@ def test_asymmetric_loss_equals_eq11(settings):
     generator = torch.Generator().manual_seed(0)
     logits = torch.randn(6, 7, generator=generator, dtype=torch.float64) * 4
     targets = (torch.rand(6, 7, generator=generator) < 0.3).long()
-    kwargs = {k: settings[k] for k in ("gamma_pos", "gamma_neg", "clip", "eps")}
-    ours = asymmetric_loss(logits, targets, **kwargs)
+    kwargs = {k: settings[k] for k in EQ11}
+    ours = asymmetric_loss(logits, targets, LossConfig(**kwargs))
     assert ours.item() == pytest.approx(eq11_by_hand(logits, targets, **kwargs), rel=1e-12)
 
 
@@ -42,17 +43,39 @@ def test_ignored_entries_are_left_out_of_the_mean():
     logits = torch.tensor([[3.0, -2.0, 0.5], [-1.0, 4.0, 0.0]], dtype=torch.float64)
     targets = torch.tensor([[1, 0, 1], [0, 1, 0]])
     ignore = torch.tensor([[False, True, False], [True, False, False]])
-    kwargs = {k: PAPER[k] for k in ("gamma_pos", "gamma_neg", "clip", "eps")}
-    ours = asymmetric_loss(logits, targets, ignore=ignore, **kwargs)
+    kwargs = {k: PAPER[k] for k in EQ11}
+    ours = asymmetric_loss(logits, targets, LossConfig(**kwargs), ignore=ignore)
     assert ours.item() == pytest.approx(eq11_by_hand(logits, targets, ignore=ignore.tolist(), **kwargs), rel=1e-12)
     flipped = targets.clone()
     flipped[ignore] = 1 - flipped[ignore]
-    assert asymmetric_loss(logits, flipped, ignore=ignore, **kwargs).item() == pytest.approx(ours.item())
+    assert asymmetric_loss(logits, flipped, LossConfig(**kwargs), ignore=ignore).item() == pytest.approx(ours.item())
+
+
+def test_sum_reduction_sums_over_classes_and_averages_over_images():
+    logits = torch.tensor([[3.0, -2.0, 0.5], [-1.0, 4.0, 0.0]], dtype=torch.float64)
+    targets = torch.tensor([[1, 0, 1], [0, 1, 0]])
+    ignore = torch.tensor([[False, True, False], [False, False, False]])
+    mean = asymmetric_loss(logits, targets, LossConfig(), ignore=ignore)
+    summed = asymmetric_loss(logits, targets, LossConfig(reduction="sum"), ignore=ignore)
+    assert summed.item() == pytest.approx(mean.item() * 5 / 2, rel=1e-12)  # 5 kept entries, 2 images
+
+
+def test_detached_focusing_keeps_the_value_and_changes_the_gradient():
+    targets = torch.tensor([[0, 1, 0, 1]])
+    values, gradients = [], []
+    for detach in (False, True):
+        logits = torch.tensor([[2.0, -1.0, 0.3, 1.5]], dtype=torch.float64, requires_grad=True)
+        loss = asymmetric_loss(logits, targets, LossConfig(gamma_pos=1.0, detach_focusing=detach))
+        loss.backward()
+        values.append(loss.item())
+        gradients.append(logits.grad.clone())
+    assert values[0] == pytest.approx(values[1], rel=1e-12)
+    assert not torch.allclose(gradients[0], gradients[1])
 
 
 def test_loss_gradient_is_finite_at_extreme_logits():
     logits = torch.tensor([[80.0, -80.0, 0.0]], requires_grad=True)
-    asymmetric_loss(logits, torch.tensor([[0, 1, 1]]), **{k: PAPER[k] for k in ("gamma_pos", "gamma_neg", "clip", "eps")}).backward()
+    asymmetric_loss(logits, torch.tensor([[0, 1, 1]]), LossConfig()).backward()
     assert torch.isfinite(logits.grad).all()
 
 
@@ -65,15 +88,22 @@ def test_kcr_equals_eq6():
         / (math.sqrt(sum(a * a for a in t_ka[j].tolist())) * math.sqrt(sum(b * b for b in t_ca[i, j].tolist())))
         for i in range(3) for j in range(5)
     ) / 15
-    assert kcr_loss(t_ka, t_ca).item() == pytest.approx(by_hand, rel=1e-12)
+    per_image = kcr_loss(t_ka, t_ca)
+    assert per_image.shape == (3,)
+    assert per_image.mean().item() == pytest.approx(by_hand, rel=1e-12)
 
 
-def test_total_loss_is_eq12():
+def test_total_loss_is_eq12_with_its_terms_visible():
     logits, targets = torch.randn(2, 4), torch.randint(0, 2, (2, 4))
-    kcr = torch.tensor(0.25)
-    classification = total_loss(logits, targets, None, PAPER)
-    assert total_loss(logits, targets, kcr, PAPER).item() == pytest.approx(classification.item() + 4.0 * 0.25)
-    assert total_loss(logits, targets, kcr, {**PAPER, "kcr_weight": 0.0}).item() == pytest.approx(classification.item())
+    kcr = torch.tensor([0.2, 0.3])  # one L_KCR per image
+    alone = total_loss(logits, targets, None, LossConfig())
+    assert alone.kcr is None and alone.total.item() == alone.classification.item()
+    terms = total_loss(logits, targets, kcr, LossConfig())
+    assert terms.classification.item() == pytest.approx(alone.total.item())
+    assert terms.kcr.item() == pytest.approx(0.25)
+    assert terms.total.item() == pytest.approx(alone.total.item() + 4.0 * 0.25)
+    unweighted = total_loss(logits, targets, kcr, LossConfig(kcr_weight=0.0))
+    assert unweighted.total.item() == pytest.approx(alone.total.item()) and unweighted.kcr.item() == pytest.approx(0.25)
 
 
 def test_alpha_stays_in_unit_interval_under_any_update():

@@ -102,9 +102,13 @@ def test_unknown_key_is_an_error_that_names_it():
         build("pvlr-tiny-rn", kapp=False)
 
 
-def test_ifm_without_both_prompts_is_refused():
-    with pytest.raises(ValueError, match="IFM .* needs model.kap=true"):
-        build("pvlr-tiny-rn", kap=False)
+@pytest.mark.parametrize("delta", [{"kap": False}, {"cap": "none"}])
+def test_ifm_with_nothing_to_fuse_is_left_out_and_said(delta, caplog):
+    with caplog.at_level("INFO"):
+        model = build("pvlr-tiny-rn", **delta)
+    assert model.channel_interaction is None and model.relation_aggregation is None
+    assert not model.config.channel_interaction and not model.config.relation_aggregation
+    assert "model.channel_interaction and model.relation_aggregation left out" in caplog.text
 
 
 @pytest.mark.parametrize(("key", "value"), [("cap", "medium"), ("centers", "prototype"), ("hard_prompt", "A {}.")])

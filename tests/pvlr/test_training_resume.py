@@ -12,7 +12,7 @@ from pvlr_kedro.pvlr.data import MultiLabelImages, image_transform
 from pvlr_kedro.pvlr.losses import LossConfig
 from pvlr_kedro.pvlr.training import TrainConfig, fit, seed_everything
 
-LOSS = {"gamma_pos": 0.0, "gamma_neg": 2.0, "clip": 0.05, "eps": 1e-8, "kcr_weight": 4.0}
+LOSS = LossConfig()
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,9 @@ def test_without_resume_a_run_starts_afresh(demo_sets, tmp_path, caplog):
 
 
 def test_loss_config_checks_values():
-    assert LossConfig.from_params(LOSS) == LossConfig()
+    paper = {"gamma_pos": 0.0, "gamma_neg": 2.0, "clip": 0.05, "eps": 1e-8, "kcr_weight": 4.0}
+    assert LossConfig.from_params(paper) == LossConfig()
     with pytest.raises(ValueError, match="clip"):
-        LossConfig.from_params({**LOSS, "clip": 1.5})
+        LossConfig.from_params({**paper, "clip": 1.5})
+    with pytest.raises(ValueError, match="reduction"):
+        LossConfig.from_params({**paper, "reduction": "median"})

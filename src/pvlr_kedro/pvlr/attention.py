@@ -5,28 +5,44 @@ Self-Attn(E) is Cross-Attn(E, E) (Eq. 1). The map (rows sum to 1) is returned be
 output, averaged over heads, because IFM (Eq. 7) and the figures use it.
 
 Choices where the paper is silent, documented in the README: ``heads`` (1 by default, as
-the equations are written); layer norms on both inputs (CLIP's image and text features
-differ in scale); an output projection W_O; and, with ``residual``, the output added to
-the query (E + Attn), W_O starting at zero so that every unit starts as the identity and
-the pretrained CLIP features pass through untouched at the first step.
+the equations are written); with ``norm``, layer norms on both inputs (CLIP's image and
+text features differ in scale); an output projection W_O; and, with ``residual``, the
+output added to the query (E + Attn), W_O starting at zero so that every unit starts as the
+identity and the pretrained CLIP features pass through untouched at the first step.
+``residual=False, norm=False`` is the unit exactly as Eq. 1–2 print it (plus W_O).
 """
 
 from __future__ import annotations
 
 import torch
+from dataclasses import dataclass
+
 from torch import nn
+
+
+@dataclass(frozen=True)
+class AttentionChoices:
+    """The choices every attention unit of a model shares (``model.attention_heads``, ``residual``,
+    ``attention_norm``)."""
+
+    heads: int = 1
+    residual: bool = True
+    norm: bool = True
+
+    def unit(self, dim: int) -> AttentionWithMap:
+        return AttentionWithMap(dim, self.heads, self.residual, self.norm)
 
 
 class AttentionWithMap(nn.Module):
     """Cross-attention of ``query`` (…×N×d) to ``context`` (…×M×d); self-attention without context."""
 
-    def __init__(self, dim: int, heads: int = 1, residual: bool = True) -> None:
+    def __init__(self, dim: int, heads: int = 1, residual: bool = True, norm: bool = True) -> None:
         super().__init__()
         if dim % heads:
             raise ValueError(f"attention width {dim} is not divisible by {heads} heads")
         self.heads, self.residual = heads, residual
-        self.norm_query = nn.LayerNorm(dim)
-        self.norm_context = nn.LayerNorm(dim)
+        self.norm_query = nn.LayerNorm(dim) if norm else nn.Identity()
+        self.norm_context = nn.LayerNorm(dim) if norm else nn.Identity()
         self.w_q, self.w_k, self.w_v = nn.Linear(dim, dim), nn.Linear(dim, dim), nn.Linear(dim, dim)
         self.w_o = nn.Linear(dim, dim)
         if residual:

@@ -10,7 +10,9 @@ are resized to the requested grid — the ResNet attention pool's as well as the
 
 from __future__ import annotations
 
+import logging
 import math
+import zipfile
 from pathlib import Path
 
 import open_clip
@@ -21,6 +23,7 @@ from open_clip.transformer import VisionTransformer
 from torch import nn
 
 open_clip.add_model_config(Path(__file__).parent / "model_configs")
+log = logging.getLogger(__name__)
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".npz")
 
@@ -43,10 +46,17 @@ def create_clip(backbone: str, pretrained: str | None, quick_gelu: bool | None, 
 
 
 def uses_quick_gelu(backbone: str, weights: str | None, quick_gelu: bool | None) -> bool:
-    """QuickGELU as asked, else as the open_clip tag was trained (OpenAI's weights need it)."""
+    """QuickGELU as asked, else as the open_clip tag was trained (OpenAI's weights need it).
+
+    A local checkpoint says nothing of its activation: unset, it gets GELU, with a warning.
+    """
     if quick_gelu is not None:
         return quick_gelu
-    if weights is None or _is_path(weights):
+    if weights is None:
+        return False
+    if _is_path(weights):
+        log.warning("model.pretrained is a local checkpoint (%s) and model.quick_gelu is unset: building with GELU. "
+                    "OpenAI's CLIP weights (e.g. timm/resnet101_clip.openai) need model.quick_gelu=true.", weights)
         return False
     return bool(open_clip.get_pretrained_cfg(backbone, weights).get("quick_gelu", False))
 
@@ -59,14 +69,30 @@ def _resolve_weights(backbone: str, pretrained: str | None) -> str | None:
     if pretrained in (None, "", "none"):
         return None
     if _is_path(pretrained):
-        if not Path(pretrained).expanduser().is_file():
+        path = Path(pretrained).expanduser()
+        if not path.is_file():
             raise FileNotFoundError(f"model.pretrained: checkpoint file not found: {pretrained}")
-        return str(Path(pretrained).expanduser())
+        _refuse_torchscript(path)
+        return str(path)
     tags = open_clip.list_pretrained_tags_by_model(backbone)
     if pretrained not in tags:
         raise ValueError(f"model.pretrained: {pretrained!r} is neither a file nor an open_clip tag of {backbone} "
                          f"(tags: {', '.join(tags) or 'none'})")
     return pretrained
+
+
+def _refuse_torchscript(path: Path) -> None:
+    """OpenAI's original archives (``RN101.pt``) are TorchScript programs, not state dicts: say how to convert."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            if any(name.endswith("/constants.pkl") for name in archive.namelist()):
+                raise ValueError(
+                    f"model.pretrained: {path} is a TorchScript archive (OpenAI's original release format): a program, "
+                    f"not weights, and it is not loaded. Convert it once to a state dict: python -c \"import torch; "
+                    f"s = torch.jit.load('{path}', map_location='cpu').state_dict(); "
+                    f"[s.pop(k, None) for k in ('input_resolution', 'context_length', 'vocab_size')]; "
+                    f"torch.save(s, '{path.with_suffix('')}-state.pt')\" and set model.pretrained to that file and "
+                    f"model.quick_gelu=true; or use the open_clip tag (model.pretrained: openai).")
 
 
 def resize_visual_positions(visual: nn.Module, image_size: int) -> None:

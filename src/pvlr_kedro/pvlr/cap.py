@@ -16,14 +16,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pvlr_kedro.pvlr.attention import AttentionWithMap
+from pvlr_kedro.pvlr.attention import AttentionChoices, AttentionWithMap
 from pvlr_kedro.pvlr.text import encode_with_context, placeholder_prompts
 
 
 class ContextAwarePrompting(nn.Module):
     """Label embeddings conditioned on the image: (T_ca B×C×d, M_ca B×C×C, cross map B×C×M or None)."""
 
-    def __init__(self, mode: str, dim: int, heads: int, residual: bool, context_attention: bool,
+    def __init__(self, mode: str, dim: int, attention: AttentionChoices, context_attention: bool,
                  encoder: nn.Module | None = None, names: list[str] | None = None, prompt_tokens: int = 4) -> None:
         super().__init__()
         self.mode = mode
@@ -33,10 +33,9 @@ class ContextAwarePrompting(nn.Module):
             self.register_buffer("name_ids", encoder.tokenize(placeholder_prompts(names, prompt_tokens)))
         if mode == "pre_interaction":
             self.visual_to_text = nn.Linear(dim, encoder.width)
-            self.prompt_conditioning = AttentionWithMap(encoder.width, heads, residual=True)
-        self.context_attention = (AttentionWithMap(dim, heads, residual)
-                                  if context_attention and mode != "pre_interaction" else None)
-        self.label_attention = AttentionWithMap(dim, heads, residual)
+            self.prompt_conditioning = AttentionWithMap(encoder.width, attention.heads, residual=True)
+        self.context_attention = attention.unit(dim) if context_attention and mode != "pre_interaction" else None
+        self.label_attention = attention.unit(dim)
 
     def prompt_features(self, visual_tokens: torch.Tensor) -> torch.Tensor:
         """T_soft before projection: C×d_text (soft) or B×C×d_text (pre-interaction)."""

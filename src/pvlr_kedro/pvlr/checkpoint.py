@@ -81,7 +81,9 @@ def latest_checkpoint(folder: Path) -> FoundCheckpoint | None:
 class TrainedModel:
     """What a run leaves: the model's config, its vocabulary, and the final and EMA weights.
 
-    ``build("ema")`` gives a ready PVLR model without the run's parameters or any download.
+    ``model_config`` is the model as it was built (``PVLRConfig.resolve``: QuickGELU explicit),
+    so ``build("ema")`` gives the very network that was trained, without the run's
+    parameters or any download.
     """
 
     model_config: dict

@@ -6,8 +6,10 @@ it, so that a typo cannot silently run the wrong ablation.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from pvlr_kedro.pvlr.backbone import uses_quick_gelu
 from pvlr_kedro.pvlr.params import from_params
 
 CAP_MODES = ("soft", "hard", "pre_interaction", "none")
@@ -21,7 +23,8 @@ class PVLRConfig:
 
     backbone / pretrained / quick_gelu / image_size: the open_clip image-text model, its
         weights (an open_clip tag such as ``openai``, a local checkpoint path, or None for
-        random init), QuickGELU (None: as the tag was trained), and the input side in pixels.
+        random init), QuickGELU (None: as the tag was trained; ``resolve`` makes it explicit),
+        and the input side in pixels.
     text_encoder: ``clip`` (CLIP's own text tower) or a Hugging Face BERT-family name or
         local directory (Table 5), followed by a learned projection to CLIP's joint space.
     kap, cap, prompt_tokens, hard_prompt, cap_context_attention: the dual prompting (§3.2–3.3,
@@ -30,8 +33,12 @@ class PVLRConfig:
     v2s, s2v: DMA's two directions (§3.5, Eq. 8–9; Table 8).
     centers: ``label`` (similarity to label representations, Eq. 10) or ``classifier``
         (C learned per-class linear classifiers: "Classifier Learning", Table 5).
-    attention_heads, residual, center_labels, similarity, logit_scale: choices where the
-        paper is silent (see the README's "Choices where the paper is silent").
+    attention_heads, residual, attention_norm, center_labels, similarity, logit_scale:
+        choices where the paper is silent (see the README's "Choices where the paper is
+        silent"); ``residual=False, attention_norm=False, center_labels=False,
+        similarity=dot`` is the method exactly as its equations print it.
+    text_checkpointing: gradient checkpointing in the frozen text encoder (same loss and
+        gradients, less memory: pre-interaction CAP at the paper's batch needs it).
     """
 
     backbone: str = "RN101"
@@ -51,9 +58,11 @@ class PVLRConfig:
     centers: str = "label"
     attention_heads: int = 1
     residual: bool = True
+    attention_norm: bool = True
     center_labels: bool = True
     similarity: str = "cosine"
     logit_scale: float = 10.0
+    text_checkpointing: bool = False
 
     def __post_init__(self) -> None:
         _require(self.cap in CAP_MODES, f"model.cap must be one of {CAP_MODES}, not {self.cap!r}")
@@ -64,15 +73,31 @@ class PVLRConfig:
                  "model.prompt_tokens must be ≥ 1 for soft or pre-interaction prompts")
         _require(self.attention_heads >= 1, "model.attention_heads must be ≥ 1")
         _require(self.image_size >= 32, "model.image_size must be ≥ 32")
-        ifm = self.channel_interaction or self.relation_aggregation
-        _require(not ifm or (self.kap and self.cap != "none"),
-                 "IFM (model.channel_interaction / model.relation_aggregation) fuses KAP and CAP: "
-                 "it needs model.kap=true and model.cap other than none")
 
     @classmethod
     def from_params(cls, params: dict) -> PVLRConfig:
         """Build from a ``model:`` block; unknown keys are an error that names them."""
         return from_params(cls, params, "model")
+
+    def resolve(self) -> tuple[PVLRConfig, list[str]]:
+        """The model as it is built, and notes on what was left out.
+
+        QuickGELU is made explicit from the weights (a bundle saved with the result rebuilds
+        the very network that was trained, with no weights to consult); IFM, which fuses KAP
+        and CAP, is left out when either is switched off, so that one switch flipped from the
+        full model runs as typed.
+        """
+        changes, notes = {}, []
+        if self.quick_gelu is None:
+            changes["quick_gelu"] = uses_quick_gelu(self.backbone, self.pretrained, None)
+        missing = [name for name, off in (("model.kap is false", not self.kap),
+                                          ("model.cap is none", self.cap == "none")) if off]
+        ifm = [key for key in ("channel_interaction", "relation_aggregation") if getattr(self, key)]
+        if missing and ifm:
+            changes.update(dict.fromkeys(ifm, False))
+            notes.append(f"{' and '.join(f'model.{key}' for key in ifm)} left out: IFM fuses KAP and CAP, "
+                         f"and {' and '.join(missing)}")
+        return dataclasses.replace(self, **changes), notes
 
     @property
     def uses_soft_prompts(self) -> bool:

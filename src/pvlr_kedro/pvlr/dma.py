@@ -18,16 +18,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pvlr_kedro.pvlr.attention import AttentionWithMap
+from pvlr_kedro.pvlr.attention import AttentionChoices
 
 
 class DualModalAttention(nn.Module):
     """(T B×C×d, X B×M×d) → (centres B×C×d, visual B×d, maps)."""
 
-    def __init__(self, dim: int, heads: int, residual: bool, v2s: bool, s2v: bool) -> None:
+    def __init__(self, dim: int, attention: AttentionChoices, v2s: bool, s2v: bool) -> None:
         super().__init__()
-        self.visual_to_semantic = AttentionWithMap(dim, heads, residual) if v2s else None
-        self.semantic_to_visual = AttentionWithMap(dim, heads, residual) if s2v else None
+        self.visual_to_semantic = attention.unit(dim) if v2s else None
+        self.semantic_to_visual = attention.unit(dim) if s2v else None
 
     def forward(self, labels: torch.Tensor, visual_tokens: torch.Tensor):
         maps = {}

@@ -2,11 +2,12 @@
 
 Channel interaction (Eq. 5):  T_ca ← T_ca + MLP([T_ka, T_ca])
 KCR loss (Eq. 6):             L_KCR = 1/C Σ_j (1 − cos(t_j^ka, t_j^ca)), on the modulated T_ca,
-                              averaged over the batch too
+                              one value per image (the loss averages them over the batch)
 Relation aggregation (Eq. 7): T = (α M_ka + (1 − α) M_ca) T_ca, with α = sigmoid(a) for a
                               learnable a (α ∈ [0, 1] always, 0.5 at the start); with the
                               ``residual`` choice T_ca is added back (T = T_ca + …).
-The MLP's last layer starts at zero, so Eq. 5 starts as the identity.
+With the ``residual`` choice the MLP's last layer starts at zero, so Eq. 5 starts as the
+identity; without it the MLP keeps PyTorch's default initialisation.
 """
 
 from __future__ import annotations
@@ -19,11 +20,12 @@ from torch import nn
 class ChannelInteraction(nn.Module):
     """Eq. 5: inject KAP's general knowledge into CAP's label embeddings, channel by channel."""
 
-    def __init__(self, dim: int) -> None:
+    def __init__(self, dim: int, start_as_identity: bool = True) -> None:
         super().__init__()
         self.mlp = nn.Sequential(nn.Linear(2 * dim, dim), nn.GELU(), nn.Linear(dim, dim))
-        nn.init.zeros_(self.mlp[-1].weight)
-        nn.init.zeros_(self.mlp[-1].bias)
+        if start_as_identity:
+            nn.init.zeros_(self.mlp[-1].weight)
+            nn.init.zeros_(self.mlp[-1].bias)
 
     def forward(self, t_ka: torch.Tensor, t_ca: torch.Tensor) -> torch.Tensor:
         """t_ka C×d, t_ca B×C×d → B×C×d."""
@@ -32,8 +34,8 @@ class ChannelInteraction(nn.Module):
 
 
 def kcr_loss(t_ka: torch.Tensor, t_ca: torch.Tensor) -> torch.Tensor:
-    """Eq. 6: the mean over classes (and images) of 1 − cosine(t_j^ka, t_j^ca)."""
-    return (1 - F.cosine_similarity(t_ka.expand_as(t_ca), t_ca, dim=-1)).mean()
+    """Eq. 6 per image: the mean over classes of 1 − cosine(t_j^ka, t_j^ca); t_ca B×C×d → B."""
+    return (1 - F.cosine_similarity(t_ka.expand_as(t_ca), t_ca, dim=-1)).mean(dim=-1)
 
 
 class RelationAggregation(nn.Module):

@@ -11,15 +11,15 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from pvlr_kedro.pvlr.attention import AttentionWithMap
+from pvlr_kedro.pvlr.attention import AttentionChoices
 
 
 class KnowledgeAwarePrompting(nn.Module):
     """T_ka, M_ka = Self-Attn(T_hard)  (Eq. 3)."""
 
-    def __init__(self, dim: int, heads: int, residual: bool) -> None:
+    def __init__(self, dim: int, attention: AttentionChoices) -> None:
         super().__init__()
-        self.label_attention = AttentionWithMap(dim, heads, residual)
+        self.label_attention = attention.unit(dim)
 
     def forward(self, hard_embeddings: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """C×d → (T_ka C×d, M_ka C×C)."""

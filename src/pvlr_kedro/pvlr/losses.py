@@ -4,19 +4,31 @@ Eq. 11 is printed without its minus sign; the loss is its negative:
   L_CLS = −1/C Σ_j [ y_j (1 − p_j)^γ+ log p_j + (1 − y_j) p_m,j^γ− log(1 − p_m,j) ]
 with p = σ(logits) and ASL's probability shift for negatives, p_m = max(p − clip, 0)
 (clip = 0.05 in ASL's code, 0 in Query2Label's recipe). Probabilities inside the logs are
-clamped at ``eps``, as ASL does. The mean runs over classes, then images; with an ``ignore``
-mask it is the mean over the kept entries. The focusing weights keep their gradient (the
-equation as written).
+clamped at ``eps``, as ASL does.
 Eq. 12: L = L_CLS + λ L_KCR.
+
+Normalisation: the loss of one optimiser step is taken over the whole (global) batch, ignore
+masks included. ``reduction: mean`` (Eq. 11's 1/C) divides the sum over kept entries by the
+number of kept entries of the batch; ``sum`` sums over classes and divides by the number of
+images (ASL's and Query2Label's code sum over classes; they also sum over the images, which
+under AdamW changes only the balance with λ·L_KCR). L_KCR is averaged over the batch's images.
+A micro-batch of an accumulated step divides by the normalisers of its whole batch
+(``BatchNormalisers``), so the accumulated gradient is the full batch's.
+
+Peers differ on the focusing weights (1 − p)^γ+ and p_m^γ−: the equation keeps their
+gradient (``detach_focusing: false``); Query2Label's recipe detaches them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
 from pvlr_kedro.pvlr.params import from_params
+
+REDUCTIONS = ("mean", "sum")
 
 
 @dataclass(frozen=True)
@@ -28,36 +40,69 @@ class LossConfig:
     clip: float = 0.05
     eps: float = 1e-8
     kcr_weight: float = 4.0
+    reduction: str = "mean"
+    detach_focusing: bool = False
 
     def __post_init__(self) -> None:
         if min(self.gamma_pos, self.gamma_neg, self.kcr_weight) < 0 or not 0 <= self.clip < 1 or self.eps <= 0:
             raise ValueError(f"invalid loss parameters {self}: gammas and kcr_weight ≥ 0, 0 ≤ clip < 1, eps > 0")
+        if self.reduction not in REDUCTIONS:
+            raise ValueError(f"loss.reduction must be one of {REDUCTIONS}, not {self.reduction!r}")
 
     @classmethod
     def from_params(cls, params: dict) -> LossConfig:
         return from_params(cls, params, "loss")
 
 
-def asymmetric_loss(logits: torch.Tensor, targets: torch.Tensor, gamma_pos: float = 0.0, gamma_neg: float = 2.0,
-                    clip: float = 0.05, eps: float = 1e-8, ignore: torch.Tensor | None = None) -> torch.Tensor:
-    """Eq. 11 over a B×C batch, a scalar; ``ignore`` is a boolean B×C mask of entries to leave out."""
+class BatchNormalisers(NamedTuple):
+    """What one optimiser step's loss is divided by: kept entries and images of the whole batch."""
+
+    kept_entries: float
+    images: float
+
+    @classmethod
+    def of(cls, targets: torch.Tensor, ignore: torch.Tensor | None = None) -> BatchNormalisers:
+        kept = targets.numel() if ignore is None else int((~ignore.bool()).sum())
+        return cls(float(max(kept, 1)), float(max(targets.shape[0], 1)))
+
+
+class LossTerms(NamedTuple):
+    """Eq. 12's total and its two terms (L_KCR unweighted; None when the model has no KCR)."""
+
+    total: torch.Tensor
+    classification: torch.Tensor
+    kcr: torch.Tensor | None
+
+
+def asymmetric_loss_entries(logits: torch.Tensor, targets: torch.Tensor, config: LossConfig,
+                            ignore: torch.Tensor | None = None) -> torch.Tensor:
+    """Eq. 11 (negated) per entry, B×C; ignored entries (a boolean B×C mask) are 0."""
     targets = targets.to(logits.dtype)
     p = torch.sigmoid(logits)
-    p_shifted = (p - clip).clamp(min=0) if clip > 0 else p
-    positive = targets * (1 - p) ** gamma_pos * torch.log(p.clamp(min=eps))
-    negative = (1 - targets) * p_shifted**gamma_neg * torch.log((1 - p_shifted).clamp(min=eps))
+    p_shifted = (p - config.clip).clamp(min=0) if config.clip > 0 else p
+    focus_pos, focus_neg = (1 - p) ** config.gamma_pos, p_shifted**config.gamma_neg
+    if config.detach_focusing:
+        focus_pos, focus_neg = focus_pos.detach(), focus_neg.detach()
+    positive = targets * focus_pos * torch.log(p.clamp(min=config.eps))
+    negative = (1 - targets) * focus_neg * torch.log((1 - p_shifted).clamp(min=config.eps))
     loss = -(positive + negative)  # B×C
-    if ignore is None:
-        return loss.mean()
-    kept = ~ignore.bool()
-    return (loss * kept).sum() / kept.sum().clamp(min=1)
+    return loss if ignore is None else loss * ~ignore.bool()
 
 
-def total_loss(logits: torch.Tensor, targets: torch.Tensor, kcr: torch.Tensor | None, loss_params: dict,
-               ignore: torch.Tensor | None = None) -> torch.Tensor:
-    """Eq. 12: L_CLS + λ·L_KCR, λ = ``loss_params['kcr_weight']`` (no KCR term when the model has none)."""
-    classification = asymmetric_loss(logits, targets, loss_params["gamma_pos"], loss_params["gamma_neg"],
-                                     loss_params["clip"], loss_params["eps"], ignore)
-    if kcr is None or loss_params["kcr_weight"] == 0:
-        return classification
-    return classification + loss_params["kcr_weight"] * kcr
+def asymmetric_loss(logits: torch.Tensor, targets: torch.Tensor, config: LossConfig,
+                    ignore: torch.Tensor | None = None, normalisers: BatchNormalisers | None = None) -> torch.Tensor:
+    """L_CLS (Eq. 11) of a batch, a scalar, reduced as ``config.reduction`` says (see the module)."""
+    normalisers = normalisers or BatchNormalisers.of(targets, ignore)
+    total = asymmetric_loss_entries(logits, targets, config, ignore).sum()
+    return total / (normalisers.kept_entries if config.reduction == "mean" else normalisers.images)
+
+
+def total_loss(logits: torch.Tensor, targets: torch.Tensor, kcr: torch.Tensor | None, config: LossConfig,
+               ignore: torch.Tensor | None = None, normalisers: BatchNormalisers | None = None) -> LossTerms:
+    """Eq. 12: L_CLS + λ·L_KCR; ``kcr`` holds one L_KCR per image (Eq. 6), or None."""
+    normalisers = normalisers or BatchNormalisers.of(targets, ignore)
+    classification = asymmetric_loss(logits, targets, config, ignore, normalisers)
+    if kcr is None:
+        return LossTerms(classification, classification, None)
+    kcr_mean = kcr.sum() / normalisers.images
+    return LossTerms(classification + config.kcr_weight * kcr_mean, classification, kcr_mean)

@@ -14,10 +14,13 @@ names ("Label Rep."); with KAP alone T = T_ka, with CAP alone T = T_ca.
 
 from __future__ import annotations
 
+import logging
+
 import open_clip
 import torch
 from torch import nn
 
+from pvlr_kedro.pvlr.attention import AttentionChoices
 from pvlr_kedro.pvlr.backbone import VisualTokens, create_clip
 from pvlr_kedro.pvlr.cap import ContextAwarePrompting
 from pvlr_kedro.pvlr.config import PVLRConfig
@@ -26,15 +29,24 @@ from pvlr_kedro.pvlr.ifm import ChannelInteraction, RelationAggregation, kcr_los
 from pvlr_kedro.pvlr.kap import KnowledgeAwarePrompting, hard_prompts
 from pvlr_kedro.pvlr.text import CLIPTextEncoder, HFTextEncoder, encode_texts
 
+log = logging.getLogger(__name__)
+
 
 class PVLR(nn.Module):
-    """``forward(images)`` → {``logits`` B×C, ``kcr`` scalar or None, ``attention`` {name: map}}."""
+    """``forward(images)`` → {``logits`` B×C, ``kcr`` B (per image) or None, ``attention`` {name: map}}.
+
+    ``config`` is kept as built (``PVLRConfig.resolve``): QuickGELU explicit, IFM left out
+    where it has nothing to fuse.
+    """
 
     def __init__(self, config: PVLRConfig, class_names: list[str],
                  hard_prompt_embeddings: torch.Tensor | None = None) -> None:
         super().__init__()
         if not class_names:
             raise ValueError("PVLR needs at least one class name")
+        config, notes = config.resolve()
+        for note in notes:
+            log.info(note)
         self.config, self.class_names = config, list(class_names)
         clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
         self.visual_tokens = VisualTokens(clip.visual)
@@ -42,14 +54,15 @@ class PVLR(nn.Module):
         encoder = make_text_encoder(config, clip)
         self.label_projection = nn.Identity() if encoder.dim == dim else nn.Linear(encoder.dim, dim)
         self._register_label_inputs(encoder, hard_prompt_embeddings)
-        heads, residual = config.attention_heads, config.residual
-        self.kap = KnowledgeAwarePrompting(dim, heads, residual) if config.kap else None
+        attention = AttentionChoices(config.attention_heads, config.residual, config.attention_norm)
+        self.kap = KnowledgeAwarePrompting(dim, attention) if config.kap else None
         self.cap = None if config.cap == "none" else ContextAwarePrompting(
-            config.cap, dim, heads, residual, config.cap_context_attention,
+            config.cap, dim, attention, config.cap_context_attention,
             encoder if config.uses_soft_prompts else None, self.class_names, config.prompt_tokens)
-        self.channel_interaction = ChannelInteraction(dim) if config.channel_interaction else None
-        self.relation_aggregation = RelationAggregation(residual) if config.relation_aggregation else None
-        self.dma = DualModalAttention(dim, heads, residual, config.v2s, config.s2v)
+        self.channel_interaction = (ChannelInteraction(dim, start_as_identity=config.residual)
+                                    if config.channel_interaction else None)
+        self.relation_aggregation = RelationAggregation(config.residual) if config.relation_aggregation else None
+        self.dma = DualModalAttention(dim, attention, config.v2s, config.s2v)
         self.head = (ClassifierHead(len(class_names), dim, per_class=config.v2s) if config.centers == "classifier"
                      else SimilarityHead(config.similarity, config.logit_scale))
 
@@ -104,13 +117,16 @@ class PVLR(nn.Module):
 def make_text_encoder(config: PVLRConfig, clip: nn.Module) -> nn.Module:
     """CLIP's own text tower, or the named Hugging Face encoder (frozen either way)."""
     if config.text_encoder == "clip":
-        return CLIPTextEncoder(clip, open_clip.get_tokenizer(config.backbone))
-    return HFTextEncoder(config.text_encoder)
+        encoder = CLIPTextEncoder(clip, open_clip.get_tokenizer(config.backbone))
+    else:
+        encoder = HFTextEncoder(config.text_encoder)
+    encoder.set_checkpointing(config.text_checkpointing)
+    return encoder
 
 
 def encode_hard_prompt_embeddings(model_params: dict, class_names: list[str]) -> torch.Tensor:
     """KAP's T_hard (C×d_text, before any learned projection): the hard prompts through the frozen encoder."""
-    config = PVLRConfig.from_params(dict(model_params))
+    config, _ = PVLRConfig.from_params(dict(model_params)).resolve()
     clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
     return encode_texts(make_text_encoder(config, clip), hard_prompts(config.hard_prompt, class_names))
 

@@ -45,6 +45,10 @@ class CLIPTextEncoder(nn.Module):
     def context_slice(self, length: int) -> slice:
         return slice(1, 1 + length)
 
+    def set_checkpointing(self, enabled: bool) -> None:
+        """Recompute each block in the backward pass (open_clip's own gradient checkpointing)."""
+        self.transformer.grad_checkpointing = enabled
+
     def train(self, mode: bool = True):
         return super().train(False)  # frozen: always in inference mode
 
@@ -79,6 +83,10 @@ class HFTextEncoder(nn.Module):
 
     def context_slice(self, length: int) -> slice:
         return slice(1, 1 + length)
+
+    def set_checkpointing(self, enabled: bool) -> None:
+        if enabled:  # Hugging Face checkpoints only in training mode, and this encoder is frozen in eval mode
+            raise ValueError("model.text_checkpointing works with CLIP's own text tower (model.text_encoder: clip)")
 
     def train(self, mode: bool = True):
         super().train(mode)

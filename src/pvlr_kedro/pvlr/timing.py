@@ -1,8 +1,10 @@
 """One timing function for a training step, shared by ``benchmarks/`` and the ``table7`` pipeline.
 
 Paper Table 7 reports "the training time of a complete forward pass and a backward pass,
-using a batch size of 64": here one step is forward, Eq. 12 loss, backward and an AdamW
-update, timed after warm-up steps, the median reported. Across machines compare ratios.
+using a batch size of 64": here one step is the training loop's own step
+(``accumulate_gradients``: forward, Eq. 12 loss, backward, under the same bf16 autocast as
+training on CUDA) and an AdamW update, timed after warm-up steps, the median reported.
+Across machines compare ratios.
 """
 
 from __future__ import annotations
@@ -12,19 +14,21 @@ import time
 
 import torch
 
-from pvlr_kedro.pvlr.losses import total_loss
+from pvlr_kedro.pvlr.losses import LossConfig
+from pvlr_kedro.pvlr.training import TrainConfig, accumulate_gradients
 
-PAPER_LOSS = {"gamma_pos": 0.0, "gamma_neg": 2.0, "clip": 0.05, "eps": 1e-8, "kcr_weight": 4.0}
 
-
-def time_training_step(model: torch.nn.Module, batch_size: int, image_size: int, loss_params: dict | None = None,
-                       steps: int = 3, warmup: int = 1, seed: int = 0) -> float:
-    """Median seconds of one training step on a random batch, on the model's device."""
+def time_training_step(model: torch.nn.Module, batch_size: int, image_size: int, loss: LossConfig | None = None,
+                       steps: int = 3, warmup: int = 1, seed: int = 0, train: TrainConfig | None = None) -> float:
+    """Median seconds of one training step on a random batch, on the model's device, with
+    ``train``'s autocast and accumulation (the paper's recipe when None)."""
+    train = train or TrainConfig()
     device = next(model.parameters()).device
     generator = torch.Generator().manual_seed(seed)
     images = torch.randn(batch_size, 3, image_size, image_size, generator=generator).to(device)
     classes = len(model.class_names)
     targets = (torch.rand(batch_size, classes, generator=generator) < 0.2).long().to(device)
+    ignore = torch.zeros_like(targets, dtype=torch.bool)
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-4)
     model.train()
     seconds = []
@@ -32,8 +36,8 @@ def time_training_step(model: torch.nn.Module, batch_size: int, image_size: int,
         _synchronise(device)
         start = time.perf_counter()
         optimiser.zero_grad(set_to_none=True)
-        out = model(images)
-        total_loss(out["logits"], targets, out["kcr"], loss_params or PAPER_LOSS).backward()
+        accumulate_gradients(model, images, targets, ignore, loss or LossConfig(), train.accumulate,
+                             lambda: train.autocast(device))
         optimiser.step()
         _synchronise(device)
         if step >= warmup:

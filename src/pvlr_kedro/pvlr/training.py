@@ -1,11 +1,12 @@
 """Training as the paper describes it (§4.2), with checkpoints that resume exactly.
 
 AdamW, cosine decay of the learning rate per optimiser step, an EMA of the weights (timm's
-ModelEmaV3, with its warm-up so that a short run's EMA is a trained model, not its
-initial weights), bf16 autocast on CUDA, gradient accumulation, and a checkpoint at every
-epoch end (model, EMA, optimiser, scheduler, epoch, RNG states). Shuffling and
+ModelEmaV3 under the schedule of ``ema_decay``), bf16 autocast on CUDA, gradient
+accumulation that equals the full batch (``accumulate_gradients``), and a checkpoint at
+every epoch end (model, EMA, optimiser, scheduler, epoch, RNG states). Shuffling and
 augmentation are seeded from (seed, epoch), so a run resumed after a crash gives the same
-weights as one never interrupted.
+weights as one never interrupted. The history holds, per epoch, the loss and each of its
+terms, λ, α of Eq. 7, the similarity scale and the EMA decay in force.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from pvlr_kedro.pvlr.checkpoint import latest_checkpoint, save_checkpoint
-from pvlr_kedro.pvlr.losses import total_loss
+from pvlr_kedro.pvlr.losses import BatchNormalisers, LossConfig, LossTerms, total_loss
 from pvlr_kedro.pvlr.metrics import multilabel_metrics
 from pvlr_kedro.pvlr.params import from_params
 
@@ -57,15 +58,15 @@ class TrainConfig:
         checks = {
             "epochs": self.epochs >= 1, "batch_size": self.batch_size >= 1, "lr": self.lr > 0,
             "weight_decay": self.weight_decay >= 0, "ema_decay": 0 <= self.ema_decay < 1,
-            "accumulate": self.accumulate >= 1 and self.batch_size % self.accumulate == 0,
+            "accumulate": 1 <= self.accumulate <= self.batch_size,
             "num_workers": self.num_workers >= 0, "eval_every": self.eval_every >= 0,
             "keep_checkpoints": self.keep_checkpoints >= 1,
         }
         bad = [key for key, ok in checks.items() if not ok]
         if bad:
             values = ", ".join(f"train.{key}={getattr(self, key)!r}" for key in bad)
-            raise ValueError(f"invalid training parameters: {values} (epochs, batch_size, accumulate ≥ 1 and "
-                             f"dividing batch_size; lr > 0; 0 ≤ ema_decay < 1; num_workers, eval_every ≥ 0)")
+            raise ValueError(f"invalid training parameters: {values} (epochs, batch_size ≥ 1; 1 ≤ accumulate ≤ "
+                             f"batch_size; lr > 0; 0 ≤ ema_decay < 1; num_workers, eval_every ≥ 0)")
 
     @classmethod
     def from_params(cls, params: dict) -> TrainConfig:
@@ -76,9 +77,16 @@ class TrainConfig:
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
 
+    def autocast(self, device: torch.device):
+        """bf16 autocast on CUDA when ``amp`` (training, evaluation and the Table 7 timing alike)."""
+        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.amp and device.type == "cuda")
+
 
 # Keys that change how a run executes, not what it computes: they never block a resume.
 EXECUTION_KEYS = ("device", "num_workers", "pin_memory", "resume", "keep_checkpoints", "progress_bar", "eval_every")
+# An epoch-1 L_KCR below this means CAP's label embeddings have collapsed onto KAP's.
+KCR_COLLAPSE = 1e-3
+PROGRESS_EVERY = 25  # steps between progress-bar updates (each one reads the loss from the device)
 
 
 def seed_everything(seed: int) -> None:
@@ -87,7 +95,41 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss_params: dict, checkpoint_dir: Path,
+def ema_decay(step: int, target: float, warmup: bool = True) -> float:
+    """The EMA decay applied at optimiser step ``step`` (1, 2, …).
+
+    With the warm-up the EMA is the plain mean of the weights of every step so far (decay
+    (t − 1)/t) until that reaches ``target``, then ``target`` is held: the paper's 0.9997 is
+    reached at step 3,334, under 10 % of a 30-epoch COCO run (38k steps). A run too short to
+    reach it has the mean of all its steps; a short recipe sets a smaller ``train.ema_decay``.
+    """
+    return min(target, (step - 1) / step) if warmup else target
+
+
+def accumulate_gradients(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor, ignore: torch.Tensor,
+                         loss: LossConfig, micro_batches: int, autocast) -> LossTerms:
+    """Forward and backward over one batch in ``micro_batches`` pieces; the summed gradients are
+    those of the whole batch's loss (each piece divided by the whole batch's normalisers).
+
+    Returns the batch's loss terms, detached. ``autocast`` is a context manager factory.
+    """
+    normalisers = BatchNormalisers.of(targets, ignore)
+    parts = zip(*(t.tensor_split(micro_batches) for t in (images, targets, ignore)))
+    sums = None
+    for part_images, part_targets, part_ignore in parts:
+        if not len(part_images):
+            continue
+        with autocast():
+            out = model(part_images)
+        kcr = None if out["kcr"] is None else out["kcr"].float()
+        terms = total_loss(out["logits"].float(), part_targets, kcr, loss, part_ignore, normalisers)
+        terms.total.backward()
+        detached = LossTerms(*(None if t is None else t.detach() for t in terms))
+        sums = detached if sums is None else LossTerms(*(None if a is None else a + b for a, b in zip(sums, detached)))
+    return sums
+
+
+def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: LossConfig, checkpoint_dir: Path,
         stop_after_epochs: int | None = None) -> tuple[torch.nn.Module, torch.nn.Module, list[dict]]:
     """Train ``model``; return (final model, EMA model, per-epoch history).
 
@@ -100,7 +142,7 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss_p
     optimiser = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
     steps_per_epoch = -(-len(train_set) // config.batch_size)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * steps_per_epoch)
-    ema = ModelEmaV3(model, decay=config.ema_decay, use_warmup=config.ema_warmup, device=device)
+    ema = ModelEmaV3(model, decay=config.ema_decay, device=device)
     state = {"epoch": 0, "step": 0, "history": []}
     if config.resume and (found := latest_checkpoint(checkpoint_dir)) is not None:
         state = found.restore(model, ema.module, optimiser, scheduler)
@@ -108,45 +150,66 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss_p
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         if stop_after_epochs is not None and epoch > stop_after_epochs:
             break
-        record = _train_epoch(model, ema, optimiser, scheduler, train_set, config, loss_params, epoch, state, device)
+        record = _train_epoch(model, ema, optimiser, scheduler, train_set, config, loss, epoch, state, device)
         if config.eval_every and (epoch % config.eval_every == 0 or epoch == config.epochs):
             record["test_mAP_ema"] = evaluate_map(ema.module, test_set, config, device)
         state["history"].append(record)
         state["epoch"] = epoch
         save_checkpoint(checkpoint_dir, epoch, model, ema.module, optimiser, scheduler, state, config.keep_checkpoints)
-        log.info("epoch %d/%d: loss %.4f, lr %.2e, %.0f images/s%s", epoch, config.epochs, record["loss"], record["lr"],
-                 record["images_per_second"],
-                 f", test mAP (EMA) {record['test_mAP_ema']:.4f}" if "test_mAP_ema" in record else "")
+        _log_epoch(record, config.epochs)
     return model, ema.module, state["history"]
 
 
-def _train_epoch(model, ema, optimiser, scheduler, train_set, config, loss_params, epoch, state, device) -> dict:
+def _train_epoch(model, ema, optimiser, scheduler, train_set, config: TrainConfig, loss: LossConfig, epoch: int,
+                 state: dict, device: torch.device) -> dict:
     seed_everything(config.seed * 100_003 + epoch)
-    loader = DataLoader(train_set, batch_size=config.batch_size // config.accumulate, shuffle=True, drop_last=False,
+    loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True, drop_last=False,
                         num_workers=config.num_workers, pin_memory=config.pin_memory and device.type == "cuda",
                         generator=torch.Generator().manual_seed(config.seed * 100_003 + epoch),
                         persistent_workers=False)
     model.train()
-    total, seen, started = 0.0, 0, time.perf_counter()
+    sums = torch.zeros(3, device=device)  # image-weighted sums of the total, L_CLS and L_KCR, kept on the device
+    seen, started, last = 0, time.perf_counter(), None
     bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not config.progress_bar, leave=False)
-    for micro_step, (images, targets, ignore) in enumerate(bar, start=1):
+    for step, (images, targets, ignore) in enumerate(bar, start=1):
         images, targets, ignore = (t.to(device, non_blocking=True) for t in (images, targets, ignore))
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda"):
-            out = model(images)
-        loss = total_loss(out["logits"].float(), targets, None if out["kcr"] is None else out["kcr"].float(),
-                          loss_params, ignore)
-        (loss / config.accumulate).backward()
-        if micro_step % config.accumulate == 0 or micro_step == len(loader):
-            optimiser.step()
-            optimiser.zero_grad(set_to_none=True)
-            scheduler.step()
-            state["step"] += 1
-            ema.update(model, step=state["step"])
-        total += loss.item() * len(images)
+        last = accumulate_gradients(model, images, targets, ignore, loss, config.accumulate,
+                                    lambda: config.autocast(device))
+        optimiser.step()
+        optimiser.zero_grad(set_to_none=True)
+        scheduler.step()
+        state["step"] += 1
+        ema.apply_update_(model, ema_decay(state["step"], config.ema_decay, config.ema_warmup))
+        kcr = torch.zeros((), device=device) if last.kcr is None else last.kcr
+        sums += torch.stack([last.total, last.classification, kcr]) * len(images)
         seen += len(images)
-        bar.set_postfix(loss=f"{total / seen:.4f}", images_per_s=f"{seen / (time.perf_counter() - started):.0f}")
-    return {"epoch": epoch, "loss": total / seen, "lr": optimiser.param_groups[0]["lr"],
-            "images_per_second": seen / (time.perf_counter() - started)}
+        if config.progress_bar and step % PROGRESS_EVERY == 0:
+            bar.set_postfix(loss=f"{sums[0].item() / seen:.4f}",
+                            images_per_s=f"{seen / (time.perf_counter() - started):.0f}")
+    total, classification, kcr_mean = (sums / max(seen, 1)).tolist()
+    if epoch == 1 and last is not None and last.kcr is not None and last.kcr.item() < KCR_COLLAPSE:
+        log.warning("L_KCR fell to %.2e by the end of epoch 1: CAP's label embeddings are collapsing onto KAP's "
+                    "(λ = loss.kcr_weight = %g)", last.kcr.item(), loss.kcr_weight)
+    return {"epoch": epoch, "loss": total, "loss_cls": classification,
+            "loss_kcr": kcr_mean if last is not None and last.kcr is not None else None,
+            "kcr_weight": loss.kcr_weight, **learned_scalars(model),
+            "ema_decay": ema_decay(max(state["step"], 1), config.ema_decay, config.ema_warmup),
+            "lr": optimiser.param_groups[0]["lr"], "images_per_second": seen / (time.perf_counter() - started)}
+
+
+def learned_scalars(model: torch.nn.Module) -> dict:
+    """α of Eq. 7 and the similarity head's scale, where the model has them (else None)."""
+    aggregation, head = getattr(model, "relation_aggregation", None), getattr(model, "head", None)
+    scale = getattr(head, "log_scale", None)
+    return {"alpha": None if aggregation is None else aggregation.alpha.item(),
+            "similarity_scale": None if scale is None else scale.exp().item()}
+
+
+def _log_epoch(record: dict, epochs: int) -> None:
+    kcr = "" if record["loss_kcr"] is None else f" (L_CLS {record['loss_cls']:.4f}, L_KCR {record['loss_kcr']:.4f})"
+    mAP = f", test mAP (EMA) {record['test_mAP_ema']:.4f}" if "test_mAP_ema" in record else ""
+    log.info("epoch %d/%d: loss %.4f%s, lr %.2e, EMA decay %.5f, %.0f images/s%s", record["epoch"], epochs,
+             record["loss"], kcr, record["lr"], record["ema_decay"], record["images_per_second"], mAP)
 
 
 @torch.no_grad()

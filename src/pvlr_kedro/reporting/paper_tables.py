@@ -62,7 +62,9 @@ def markdown_report(name: str, spec: dict, smoke: bool, summaries: dict, results
         lines += ["**SMOKE RUN**: tiny randomly initialised backbones on the generated demo data, standing in "
                   "for every benchmark, trained briefly (see below). These numbers test the pipeline; they are "
                   "**not comparable with the paper's**.", ""]
-    if not spec.get("paper"):
+    if spec.get("note"):
+        lines += [spec["note"].strip(), ""]
+    elif not spec.get("paper"):
         lines += [f"The paper gives these values only as a picture (its {spec['title'].split(':')[0]}); "
                   "the paper columns are therefore empty.", ""]
     lines += ["Cells: ours / paper (difference: percentage points; seconds for step times). Ours is the EMA "
@@ -96,9 +98,12 @@ def _speed_ratio(results: dict) -> list[str]:
         pre, post = results.get((benchmark, "pre_interaction")), results.get((benchmark, "post_interaction"))
         if pre and post:
             ratio = pre["timing"]["seconds"] / post["timing"]["seconds"]
+            timing = post["timing"]
             lines.append(f"Step-time ratio pre/post on {benchmark}: ours {ratio:.1f}× (batch "
-                         f"{post['timing']['batch_size']}, {post['timing']['device']}); paper 5.9× (2.40 s / 0.41 s, "
-                         "batch 64). Across machines compare the ratio, not the seconds.")
+                         f"{timing['batch_size']}, {timing['device']}, bf16 autocast "
+                         f"{'on' if timing.get('bf16_autocast') else 'off'}, text-encoder checkpointing "
+                         f"{'on' if pre['timing'].get('text_checkpointing') else 'off'} for pre-interaction); "
+                         "paper 5.9× (2.40 s / 0.41 s, batch 64). Across machines compare the ratio, not the seconds.")
             lines.append("")
     return lines
 

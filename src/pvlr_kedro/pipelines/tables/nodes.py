@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pvlr_kedro.pvlr import build_model
+from pvlr_kedro.pvlr.losses import LossConfig
 from pvlr_kedro.pvlr.timing import time_training_step
 from pvlr_kedro.pvlr.training import TrainConfig, seed_everything
 from pvlr_kedro.reporting import paper_tables
@@ -16,9 +17,12 @@ def measure_training_step(vocabulary: dict, recipe: dict, timing: dict) -> dict:
     seed_everything(train.seed)
     device = train.torch_device()
     model = build_model(recipe["model"], vocabulary["prompt_names"]).to(device)
-    seconds = time_training_step(model, timing["batch_size"], recipe["model"]["image_size"], recipe["loss"],
-                                 steps=timing["steps"], warmup=timing["warmup"])
+    seconds = time_training_step(model, timing["batch_size"], recipe["model"]["image_size"],
+                                 LossConfig.from_params(recipe["loss"]), steps=timing["steps"], warmup=timing["warmup"],
+                                 train=train)
     return {"seconds": seconds, "batch_size": timing["batch_size"], "device": str(device),
+            "bf16_autocast": train.amp and device.type == "cuda", "accumulate": train.accumulate,
+            "text_checkpointing": model.config.text_checkpointing,
             "image_size": recipe["model"]["image_size"], "backbone": recipe["model"]["backbone"]}
 
 

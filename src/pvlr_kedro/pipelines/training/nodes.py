@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -23,7 +24,11 @@ CHECKPOINT_ROOT = Path("data/06_models")
 
 
 def resolve_recipe(*layers: dict, run: str, benchmark: str) -> dict:
-    """Merge the parameter layers (paper ← benchmark ← table row) block by block, and check every block."""
+    """Merge the parameter layers (paper ← benchmark ← table row) block by block, and check every block.
+
+    The model block is the model as it will be built (``PVLRConfig.resolve``: QuickGELU explicit,
+    IFM left out where it has nothing to fuse); ``notes`` says what was left out, and the log too.
+    """
     recipe = {"run": run, "benchmark": benchmark}
     for block, config in RUN_BLOCKS.items():
         merged = {}
@@ -34,6 +39,10 @@ def resolve_recipe(*layers: dict, run: str, benchmark: str) -> dict:
         except (TypeError, ValueError) as err:
             raise ValueError(f"run `{run}`: {err}") from err
         recipe[block] = merged
+    model, notes = PVLRConfig.from_params(recipe["model"]).resolve()
+    recipe["model"], recipe["notes"] = dataclasses.asdict(model), notes
+    for note in notes:
+        log.warning("run `%s`: %s", run, note)
     return recipe
 
 
@@ -55,9 +64,10 @@ def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddi
     model = build_model(recipe["model"], vocabulary["prompt_names"], hard_prompt_embeddings)
     train_set, test_set = (split_dataset(annotations, split, root, vocabulary, recipe) for split in ("train", "test"))
     folder = CHECKPOINT_ROOT / recipe["run"] / "checkpoints" / run_fingerprint(annotations, vocabulary, recipe)
-    final, ema, history = fit(model, train_set, test_set, config, recipe["loss"], folder)
+    final, ema, history = fit(model, train_set, test_set, config, LossConfig.from_params(recipe["loss"]), folder)
     history = pd.DataFrame(history).assign(device=str(config.torch_device()))
-    trained = TrainedModel(recipe["model"], vocabulary, _cpu(final.state_dict()), _cpu(ema.state_dict()))
+    trained = TrainedModel(dataclasses.asdict(model.config), vocabulary, _cpu(final.state_dict()),
+                           _cpu(ema.state_dict()))
     return trained, history
 
 
