@@ -1,9 +1,10 @@
 """One explicit map from the names users type to composed pipelines.
 
 Benchmarks: ``demo`` (the default), ``train_coco``, ``train_voc``, ``train_nuswide``,
-``train_custom``, and ``ingest_<benchmark>`` for ingestion alone. Paper tables and figures: ``table1`` … ``table10``, ``figure4``,
-``figure5``; their structure (benchmarks and row names) is read from their parameter
-blocks in ``conf/base`` and ``conf/local``.
+``train_custom``, and ``ingest_<benchmark>`` for ingestion alone. Run sets: every parameter
+block with ``rows`` and ``benchmarks`` (``table1`` … ``table10``, ``figure4``, ``figure5``,
+``as_printed``) is a pipeline of its own name; its structure (benchmarks and row names) is
+read from ``conf/base`` and ``conf/local``, so a new table is one YAML file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from pvlr_kedro.pipelines.training import pipeline as training
 
 BENCHMARKS = {"demo": "demo", "coco": "train_coco", "voc": "train_voc", "nuswide": "train_nuswide",
               "custom": "train_custom"}
-TABLES = tuple(f"table{n}" for n in range(1, 11)) + ("figure4", "figure5")
 
 
 def benchmark_pipeline(benchmark: str) -> Pipeline:
@@ -31,11 +31,12 @@ def benchmark_pipeline(benchmark: str) -> Pipeline:
 
 
 def table_specs() -> dict[str, dict]:
-    """The tables' parameter blocks, as the project's configuration (base, then local) gives them."""
+    """Every run set's parameter block (one with ``rows`` and ``benchmarks``), as the project's
+    configuration (base, then local) gives it."""
     project = find_kedro_project(Path.cwd()) or Path.cwd()
     loader = OmegaConfigLoader(conf_source=str(project / settings.CONF_SOURCE), **settings.CONFIG_LOADER_ARGS)
-    parameters = loader["parameters"]
-    return {table: parameters[table] for table in TABLES}
+    return {name: block for name, block in loader["parameters"].items()
+            if isinstance(block, dict) and {"rows", "benchmarks"} <= set(block)}
 
 
 def register_pipelines() -> dict[str, Pipeline]:

@@ -66,6 +66,28 @@ def test_report_tables_and_figures(demo_run):
     assert list(history["epoch"]) == [1, 2] and "test_mAP_ema" in history
 
 
+def test_history_shows_every_loss_term_and_learned_scalar(demo_run):
+    history = pd.read_csv(latest(demo_run, "data/07_model_output/demo/history.csv/*/history.csv"))
+    for column in ("loss_cls", "loss_kcr", "kcr_weight", "alpha", "similarity_scale", "ema_decay"):
+        assert history[column].notna().all(), column
+    assert (history["kcr_weight"] == 4.0).all()
+    assert history["loss"].to_numpy() == pytest.approx((history["loss_cls"] + 4.0 * history["loss_kcr"]).to_numpy(),
+                                                       rel=1e-5)
+    assert ((0 < history["alpha"]) & (history["alpha"] < 1)).all() and (history["similarity_scale"] > 0).all()
+    assert history["ema_decay"].is_monotonic_increasing and (history["ema_decay"] <= 0.99).all()
+
+
+def test_one_switch_runs_as_typed_and_the_recipe_says_what_was_left_out(project, caplog):
+    with caplog.at_level("WARNING"):
+        run_pipeline(project, "demo", {"demo": {**TINY["demo"], "model": {"kap": False}}})
+    recipe = json.loads(latest(project, "data/05_model_input/demo/recipe.json/*/recipe.json").read_text())
+    assert recipe["model"]["kap"] is False and recipe["model"]["channel_interaction"] is False
+    assert recipe["notes"] == ["model.channel_interaction and model.relation_aggregation left out: IFM fuses KAP "
+                               "and CAP, and model.kap is false"]
+    assert "left out: IFM fuses KAP and CAP" in caplog.text
+    assert latest(project, "data/08_reporting/demo/metrics.json/*/metrics.json").exists()
+
+
 def test_two_runs_with_the_same_seed_give_the_same_metrics(demo_run, project):
     run_pipeline(project, "demo", TINY)
     ours = json.loads(latest(project, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())

@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from pvlr_kedro.pipeline_registry import TABLES, register_pipelines
+from pvlr_kedro.pipeline_registry import register_pipelines, table_specs
 from pvlr_kedro.pipelines.tables.pipeline import create_pipeline
 from tests.pipelines.kedro_run import run_pipeline
 
@@ -18,7 +18,8 @@ def latest(project, pattern):
 
 def test_every_table_is_registered_with_a_run_per_benchmark_and_row(project):
     pipelines = register_pipelines()
-    assert set(TABLES) <= set(pipelines)
+    tables = {f"table{n}" for n in range(1, 11)} | {"figure4", "figure5", "as_printed"}
+    assert set(table_specs()) == tables and tables <= set(pipelines)
     table4 = pipelines["table4"]
     assert {"table4.coco.full.metrics", "table4.nuswide.baseline.metrics", "table4.report_markdown"} <= table4.all_outputs()
     assert {"table7.coco.pre_interaction.step_seconds"} <= pipelines["table7"].all_outputs()
@@ -27,12 +28,18 @@ def test_every_table_is_registered_with_a_run_per_benchmark_and_row(project):
 
 @pytest.mark.parametrize("env", [None, "smoke"])
 def test_every_table_resolves_its_parameters(project, env):
-    for table in TABLES:
+    for table in table_specs():
         run_pipeline(project, table, env=env, tags=["parameters"])
         recipes = sorted(project.glob(f"data/05_model_input/{table}.*/recipe.json/*/recipe.json"))
         assert recipes, table
     full = json.loads(latest(project, "data/05_model_input/table6.coco.soft_l12/recipe.json/*/recipe.json").read_text())
     assert full["model"]["prompt_tokens"] == 12 and full["benchmark"] == "coco"
+    printed = json.loads(latest(project, "data/05_model_input/as_printed.nuswide.as_printed/recipe.json/*/"
+                                         "recipe.json").read_text())["model"]
+    assert (printed["residual"], printed["attention_norm"], printed["center_labels"], printed["similarity"]) == (
+        False, False, False, "dot")
+    neither = json.loads(latest(project, "data/05_model_input/figure4.coco.neither/recipe.json/*/recipe.json").read_text())
+    assert neither["loss"]["kcr_weight"] == 0.0 and neither["model"]["channel_interaction"] is False
 
 
 def test_a_typo_in_a_row_is_refused_when_the_pipeline_is_built():
@@ -73,7 +80,10 @@ def test_table7_smoke_times_both_strategies_with_the_shared_timing_function(smok
                                                      "step_seconds.json").read_text())
                for row in ("pre_interaction", "post_interaction")}
     assert all(s["seconds"] > 0 and s["batch_size"] == 8 for s in seconds.values())
+    assert seconds["pre_interaction"]["text_checkpointing"] and not seconds["post_interaction"]["text_checkpointing"]
+    assert not seconds["post_interaction"]["bf16_autocast"]  # a CPU: training runs without autocast, and so does the timing
     report = latest(smoke_project, "data/08_reporting/table7/report.md/*/report.md").read_text()
+    assert "bf16 autocast off, text-encoder checkpointing on for pre-interaction" in report
     ratio = seconds["pre_interaction"]["seconds"] / seconds["post_interaction"]["seconds"]
     assert f"Step-time ratio pre/post on coco: ours {ratio:.1f}×" in report and "paper 5.9×" in report
     table = pd.read_csv(latest(smoke_project, "data/08_reporting/table7/report.csv/*/report.csv")).set_index("row")

@@ -74,3 +74,31 @@ def test_unreachable_tag_fails_with_a_message_that_names_the_fix(monkeypatch):
 def test_bad_pretrained_values(pretrained, message):
     with pytest.raises((ValueError, FileNotFoundError), match=message):
         create_clip("RN50", pretrained, None, 224)
+
+
+def test_a_local_checkpoint_without_quick_gelu_warns_that_openai_weights_need_it(tmp_path, caplog):
+    save_checkpoint("pvlr-tiny-rn", tmp_path / "clip.pt")
+    with caplog.at_level("WARNING"):
+        model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": str(tmp_path / "clip.pt"), "image_size": 64},
+                            NAMES)
+    assert "OpenAI's CLIP weights" in caplog.text and "model.quick_gelu=true" in caplog.text
+    assert model.config.quick_gelu is False
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": str(tmp_path / "clip.pt"), "image_size": 64,
+                             "quick_gelu": True}, NAMES)
+    assert "quick_gelu" not in caplog.text and model.config.quick_gelu is True
+
+
+def test_an_openai_torchscript_archive_is_refused_with_the_conversion(tmp_path):
+    class Holder(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = torch.nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.proj(x)
+
+    torch.jit.save(torch.jit.script(Holder()), tmp_path / "RN101.pt")
+    with pytest.raises(ValueError, match=r"TorchScript archive .* torch.jit.load.*state_dict.* model.quick_gelu=true"):
+        create_clip("RN101", str(tmp_path / "RN101.pt"), None, 448)

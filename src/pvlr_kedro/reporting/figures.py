@@ -7,15 +7,36 @@ import numpy as np
 import pandas as pd
 
 
+# Panels of the training curves: a title and the history columns drawn in it.
+CURVE_PANELS = [
+    ("loss (Eq. 12) and its terms", ["loss", "loss_cls", "loss_kcr"]),
+    ("λ·L_KCR against L_CLS", ["weighted_kcr", "loss_cls"]),
+    ("learning rate", ["lr"]),
+    ("EMA decay", ["ema_decay"]),
+    ("α of Eq. 7", ["alpha"]),
+    ("similarity scale", ["similarity_scale"]),
+    ("test mAP (EMA)", ["test_mAP_ema"]),
+]
+
+
 def training_curves(history: pd.DataFrame) -> plt.Figure:
-    """Loss, learning rate and (when evaluated) test mAP of the EMA model, per epoch."""
-    panels = [("loss", "training loss"), ("lr", "learning rate")]
-    if "test_mAP_ema" in history:
-        panels.append(("test_mAP_ema", "test mAP (EMA)"))
-    figure, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2))
-    for axis, (column, title) in zip(np.atleast_1d(axes), panels):
-        axis.plot(history["epoch"], history[column], marker="o")
+    """Per epoch: the loss and each of its terms (λ·L_KCR beside L_CLS, so a swamping term shows),
+    the learning rate, the EMA decay, α, the similarity scale and the EMA model's test mAP —
+    each panel where the history has values for it."""
+    history = history.assign(weighted_kcr=history.get("loss_kcr", np.nan) * history.get("kcr_weight", np.nan))
+    panels = [(title, [c for c in columns if c in history and history[c].notna().any()])
+              for title, columns in CURVE_PANELS]
+    panels = [(title, columns) for title, columns in panels if columns]
+    rows = -(-len(panels) // 4)
+    figure, axes = plt.subplots(rows, 4, figsize=(16, 3.2 * rows), squeeze=False)
+    for axis, (title, columns) in zip(axes.flat, panels):
+        for column in columns:
+            axis.plot(history["epoch"], history[column], marker="o", label=column)
         axis.set(title=title, xlabel="epoch")
+        if len(columns) > 1:
+            axis.legend(fontsize=7)
+    for axis in list(axes.flat)[len(panels):]:
+        axis.set_visible(False)
     figure.tight_layout()
     return figure
 
