@@ -71,3 +71,16 @@ def test_loss_config_checks_values():
         LossConfig.from_params({**paper, "clip": 1.5})
     with pytest.raises(ValueError, match="reduction"):
         LossConfig.from_params({**paper, "reduction": "median"})
+
+
+@pytest.mark.parametrize(("kcr_weight", "warned"), [(4.0, True), (0.0, False)])
+def test_the_log_warns_when_kcr_collapses_in_the_first_epoch(demo_sets, tmp_path, caplog, kcr_weight, warned):
+    (train_set, test_set), vocabulary = demo_sets
+    config = TrainConfig(epochs=1, batch_size=1, lr=1e-2, num_workers=0, progress_bar=False, amp=False, device="cpu",
+                         eval_every=0)
+    seed_everything(0)
+    model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, vocabulary["prompt_names"])
+    with caplog.at_level("WARNING"):
+        _, _, history = fit(model, train_set, test_set, config, LossConfig(kcr_weight=kcr_weight), tmp_path)
+    assert ("CAP's label embeddings are collapsing onto KAP's" in caplog.text) == warned
+    assert (history[0]["loss_kcr"] < 0.15) == warned  # the mean L_KCR of the epoch: pulled down only with a weight
