@@ -41,7 +41,7 @@ def test_the_tag_loads_the_planted_weights_with_quick_gelu(hub_cache, backbone):
     planted = hub_cache[backbone][key].float()
     torch.testing.assert_close(model.visual_tokens.state_dict()[key], planted)
     assert model.config.quick_gelu is True
-    assert any(isinstance(m, QuickGELU) for m in model.cap.text_encoder.modules())
+    assert any(isinstance(m, QuickGELU) for m in model.text_encoder.modules())
 
 
 @pytest.mark.parametrize("backbone", BACKBONES)
@@ -55,7 +55,7 @@ def test_the_model_in_the_catalog_is_the_trained_network(hub_cache, backbone, tm
     trained = load(project, "demo.model")
     assert trained.model_config["quick_gelu"] is True and trained.model_config["pretrained"] == "openai"
     rebuilt = trained.build("ema")
-    towers = [rebuilt.cap.text_encoder] + ([] if backbone == "RN50" else [rebuilt.visual_tokens])
+    towers = [rebuilt.text_encoder] + ([] if backbone == "RN50" else [rebuilt.visual_tokens])
     for tower in towers:  # QuickGELU wherever training used it: the text tower, and a ViT's image tower
         activations = [m for m in tower.modules() if isinstance(m, (QuickGELU, torch.nn.GELU))]
         assert activations and all(isinstance(m, QuickGELU) for m in activations)

@@ -60,7 +60,7 @@ def test_text_encoder_checkpointing_leaves_loss_and_gradients_unchanged():
         torch.manual_seed(0)
         model = build_model({"backbone": "pvlr-tiny-rn", **TINY, "cap": "pre_interaction",
                              "text_checkpointing": checkpointing}, NAMES)
-        assert model.cap.text_encoder.transformer.grad_checkpointing == checkpointing
+        assert model.text_encoder.transformer.grad_checkpointing == checkpointing
         generator = torch.Generator().manual_seed(1)
         images = torch.randn(3, 3, 64, 64, generator=generator)
         targets = (torch.rand(3, len(NAMES), generator=generator) < 0.3).long()

@@ -22,7 +22,7 @@ def test_local_checkpoint_round_trips(tmp_path, backbone):
     model = build_model({"backbone": backbone, "pretrained": str(tmp_path / "clip.pt"), "image_size": 64}, NAMES)
     for key, value in reference.visual.state_dict().items():
         torch.testing.assert_close(model.visual_tokens.visual.state_dict()[key], value, msg=key)
-    torch.testing.assert_close(model.cap.text_encoder.token_embedding.weight, reference.token_embedding.weight)
+    torch.testing.assert_close(model.text_encoder.token_embedding.weight, reference.token_embedding.weight)
 
 
 @pytest.mark.parametrize(("backbone", "key", "grid"), [("pvlr-tiny-rn", "attnpool.positional_embedding", 4),

@@ -30,7 +30,7 @@ def test_bert_encoder_builds_projects_and_stays_frozen(tiny_bert):
     assert out["logits"].shape == (2, len(NAMES))
     (out["logits"].sum() + out["kcr"].mean()).backward()
     assert model.cap.context.grad.abs().sum() > 0 and model.label_projection.weight.grad is not None
-    assert all(p.grad is None and not p.requires_grad for p in model.cap.text_encoder.encoder.parameters())
+    assert all(p.grad is None and not p.requires_grad for p in model.text_encoder.encoder.parameters())
 
 
 def test_bert_baseline_keeps_only_the_projection(tiny_bert):

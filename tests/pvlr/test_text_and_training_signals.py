@@ -18,7 +18,7 @@ def test_context_vectors_get_gradients_and_the_frozen_encoder_none(backbone, cap
     out = model(torch.randn(2, 3, 64, 64))
     (out["logits"].pow(2).sum() + out["kcr"].mean()).backward()
     assert model.cap.context.grad is not None and model.cap.context.grad.abs().sum() > 0
-    encoder_params = list(model.cap.text_encoder.parameters())
+    encoder_params = list(model.text_encoder.parameters())
     assert encoder_params and all(not p.requires_grad and p.grad is None for p in encoder_params)
     visual = list(model.visual_tokens.parameters())
     assert all(p.requires_grad for p in visual) and any(p.grad is not None for p in visual)  # image encoder fine-tuned
@@ -28,7 +28,7 @@ def test_hard_prompt_embeddings_are_not_recomputed_per_step():
     model = build_model({"backbone": "pvlr-tiny-rn", **TINY, "cap": "soft"}, NAMES)
     before = model.hard_prompt_embeddings.clone()
     calls = []
-    model.cap.text_encoder.transformer.register_forward_hook(lambda m, a, o: calls.append(o.shape[0]))
+    model.text_encoder.transformer.register_forward_hook(lambda m, a, o: calls.append(o.shape[0]))
     optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
     for _ in range(3):
         optimiser.zero_grad()
@@ -55,7 +55,7 @@ def test_hard_prompts_are_the_template_through_the_frozen_encoder():
     assert texts[4] == "A photo of a traffic light."
     torch.testing.assert_close(encode_texts(CLIPTextEncoder(clip, tokenizer), texts), clip.encode_text(tokenizer(texts)))
     model = build_model({"backbone": "pvlr-tiny-rn", **TINY, "hard_prompt": "A photo of a [CLS]."}, NAMES)
-    torch.testing.assert_close(model.hard_prompt_embeddings, encode_texts(model.cap.text_encoder, texts))
+    torch.testing.assert_close(model.hard_prompt_embeddings, encode_texts(model.text_encoder, texts))
 
 
 def test_soft_prompt_path_equals_encode_text_with_real_words():
@@ -71,3 +71,21 @@ def test_soft_prompt_path_equals_encode_text_with_real_words():
         per_image = encode_with_context(encoder, context.expand(2, -1, -1), ids)
     torch.testing.assert_close(ours, reference, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(per_image, reference.expand(2, -1, -1), rtol=1e-5, atol=1e-5)
+
+
+def test_in_inference_soft_prompts_are_encoded_once_and_score_as_before():
+    model = build_model({"backbone": "pvlr-tiny-rn", **TINY}, NAMES).eval()
+    calls = []
+    model.text_encoder.transformer.register_forward_hook(lambda m, a, o: calls.append(o.shape[0]))
+    images = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        first, second = model(images)["logits"], model(images[:1])["logits"]
+    assert calls == [len(NAMES)]  # once, for the C prompts, not once per batch
+    torch.testing.assert_close(second, first[:1])
+    model.train()  # training invalidates the kept embeddings: the context vectors change
+    with torch.no_grad():
+        model.cap.context.add_(0.5)
+    model.eval()
+    with torch.no_grad():
+        moved = model(images)["logits"]
+    assert calls == [len(NAMES)] * 2 and not torch.allclose(moved, first)

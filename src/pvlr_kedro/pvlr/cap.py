@@ -25,25 +25,31 @@ class ContextAwarePrompting(nn.Module):
 
     def __init__(self, mode: str, dim: int, attention: AttentionChoices, context_attention: bool,
                  encoder: nn.Module | None = None, names: list[str] | None = None, prompt_tokens: int = 4) -> None:
+        """``encoder`` (the model's frozen text encoder, not owned here) and ``names`` for soft prompts."""
         super().__init__()
         self.mode = mode
         if mode in ("soft", "pre_interaction"):
-            self.text_encoder = encoder
             self.context = nn.Parameter(torch.randn(prompt_tokens, encoder.width) * 0.02)  # L×w, as CoOp
-            self.register_buffer("name_ids", encoder.tokenize(placeholder_prompts(names, prompt_tokens)))
+            self.register_buffer("name_ids", torch.empty(0, dtype=torch.long))
+            self.set_class_names(encoder, names)
         if mode == "pre_interaction":
             self.visual_to_text = nn.Linear(dim, encoder.width)
             self.prompt_conditioning = AttentionWithMap(encoder.width, attention.heads, residual=True)
         self.context_attention = attention.unit(dim) if context_attention and mode != "pre_interaction" else None
         self.label_attention = attention.unit(dim)
 
-    def prompt_features(self, visual_tokens: torch.Tensor) -> torch.Tensor:
+    def set_class_names(self, encoder: nn.Module, names: list[str]) -> None:
+        """The placeholder prompts ``X X X X name.`` of ``names``, tokenised: any names, the context shared."""
+        ids = encoder.tokenize(placeholder_prompts(names, self.context.shape[0]))
+        self.name_ids = ids.to(self.name_ids.device)
+
+    def prompt_features(self, visual_tokens: torch.Tensor, encoder: nn.Module) -> torch.Tensor:
         """T_soft before projection: C×d_text (soft) or B×C×d_text (pre-interaction)."""
         context = self.context
         if self.mode == "pre_interaction":
             queries = context.expand(visual_tokens.shape[0], -1, -1)  # B×L×w
             context, _ = self.prompt_conditioning(queries, self.visual_to_text(visual_tokens))  # B×L×w
-        return encode_with_context(self.text_encoder, context, self.name_ids)
+        return encode_with_context(encoder, context, self.name_ids)
 
     def forward(self, t_soft: torch.Tensor, visual_tokens: torch.Tensor):
         """``t_soft``: the projected label embeddings, C×d or B×C×d; ``visual_tokens``: B×M×d."""

@@ -51,14 +51,16 @@ class PVLR(nn.Module):
         clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
         self.visual_tokens = VisualTokens(clip.visual)
         dim = clip.text_projection.shape[1]
-        encoder = make_text_encoder(config, clip)
-        self.label_projection = nn.Identity() if encoder.dim == dim else nn.Linear(encoder.dim, dim)
-        self._register_label_inputs(encoder, hard_prompt_embeddings)
+        self.text_encoder = make_text_encoder(config, clip)  # frozen; kept so that any class name can be encoded
+        self.label_projection = (nn.Identity() if self.text_encoder.dim == dim
+                                 else nn.Linear(self.text_encoder.dim, dim))
         attention = AttentionChoices(config.attention_heads, config.residual, config.attention_norm)
         self.kap = KnowledgeAwarePrompting(dim, attention) if config.kap else None
         self.cap = None if config.cap == "none" else ContextAwarePrompting(
             config.cap, dim, attention, config.cap_context_attention,
-            encoder if config.uses_soft_prompts else None, self.class_names, config.prompt_tokens)
+            self.text_encoder if config.uses_soft_prompts else None, self.class_names, config.prompt_tokens)
+        self._register_label_inputs(hard_prompt_embeddings)
+        self._label_cache: torch.Tensor | None = None
         self.channel_interaction = (ChannelInteraction(dim, start_as_identity=config.residual)
                                     if config.channel_interaction else None)
         self.relation_aggregation = RelationAggregation(config.residual) if config.relation_aggregation else None
@@ -66,9 +68,9 @@ class PVLR(nn.Module):
         self.head = (ClassifierHead(len(class_names), dim, per_class=config.v2s) if config.centers == "classifier"
                      else SimilarityHead(config.similarity, config.logit_scale))
 
-    def _register_label_inputs(self, encoder: nn.Module, hard_prompt_embeddings: torch.Tensor | None) -> None:
+    def _register_label_inputs(self, hard_prompt_embeddings: torch.Tensor | None) -> None:
         """The frozen label embeddings, computed once per vocabulary: hard prompts and/or bare names."""
-        config = self.config
+        config, encoder = self.config, self.text_encoder
         if config.kap or config.cap == "hard":
             if hard_prompt_embeddings is None:
                 hard_prompt_embeddings = encode_texts(encoder, hard_prompts(config.hard_prompt, self.class_names))
@@ -78,6 +80,29 @@ class PVLR(nn.Module):
             self.register_buffer("hard_prompt_embeddings", hard_prompt_embeddings.detach().clone())
         if not config.kap and config.cap == "none":
             self.register_buffer("name_embeddings", encode_texts(encoder, self.class_names))
+
+    def set_class_names(self, names: list[str]) -> None:
+        """Score ``names`` — any words, trained on or not — with no retraining.
+
+        The frozen text encoder encodes the hard prompts, the bare names and CAP's placeholder
+        prompts of the new names; everything learned (context vectors, the attention units, IFM,
+        DMA, the similarity head) is shared by all classes. "Classifier Learning"
+        (``centers: classifier``) learns one classifier per trained class and cannot transfer.
+        """
+        if self.config.centers == "classifier":
+            raise ValueError("this model learned one classifier per trained class (model.centers: classifier, "
+                             "'Classifier Learning'): it cannot score other class names")
+        if not names:
+            raise ValueError("at least one class name is needed")
+        self.class_names = list(names)
+        device = next(self.parameters()).device
+        if self.cap is not None and self.config.uses_soft_prompts:
+            self.cap.set_class_names(self.text_encoder, self.class_names)
+        for buffer, texts in (("hard_prompt_embeddings", hard_prompts(self.config.hard_prompt, self.class_names)),
+                              ("name_embeddings", self.class_names)):
+            if hasattr(self, buffer):
+                setattr(self, buffer, encode_texts(self.text_encoder, texts).to(device))
+        self._label_cache = None
 
     def labels(self, features: torch.Tensor) -> torch.Tensor:
         """Text features (…×C×d_text) into the joint space, centred over classes if configured."""
@@ -98,8 +123,7 @@ class PVLR(nn.Module):
         if self.kap is not None:
             t_ka, attention["knowledge"] = self.kap(self.labels(self.hard_prompt_embeddings))  # C×d, C×C
         if self.cap is not None:
-            features = self.hard_prompt_embeddings if self.cap.mode == "hard" else self.cap.prompt_features(x)
-            t_ca, attention["context"], cross = self.cap(self.labels(features), x)  # B×C×d, B×C×C, B×C×M
+            t_ca, attention["context"], cross = self.cap(self.labels(self._cap_features(x)), x)  # B×C×d, B×C×C, B×C×M
             if cross is not None:
                 attention["prompt_to_region"] = cross
         if t_ca is None:
@@ -112,6 +136,26 @@ class PVLR(nn.Module):
         if self.relation_aggregation is not None:
             t_ca, attention["relation"] = self.relation_aggregation(attention["knowledge"], attention["context"], t_ca)
         return t_ca, kcr
+
+
+    def _cap_features(self, x: torch.Tensor) -> torch.Tensor:
+        """CAP's T_soft (or the hard prompts); soft prompts do not depend on the image, so in
+        inference mode they go through the text encoder once and are kept until training resumes."""
+        if self.cap.mode == "hard":
+            return self.hard_prompt_embeddings
+        if self.cap.mode == "pre_interaction" or self.training:
+            return self.cap.prompt_features(x, self.text_encoder)
+        if self._label_cache is None:
+            self._label_cache = self.cap.prompt_features(x, self.text_encoder).detach()
+        return self._label_cache
+
+    def train(self, mode: bool = True):
+        self._label_cache = None  # the context vectors may change
+        return super().train(mode)
+
+    def _load_from_state_dict(self, *args, **kwargs) -> None:
+        self._label_cache = None
+        super()._load_from_state_dict(*args, **kwargs)
 
 
 def make_text_encoder(config: PVLRConfig, clip: nn.Module) -> nn.Module:
