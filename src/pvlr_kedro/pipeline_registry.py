@@ -1,10 +1,11 @@
 """One explicit map from the names users type to composed pipelines.
 
 Benchmarks: ``demo`` (the default), ``train_coco``, ``train_voc``, ``train_nuswide``,
-``train_custom``, and ``ingest_<benchmark>`` for ingestion alone. Run sets: every parameter
-block with ``rows`` and ``benchmarks`` (``table1`` … ``table10``, ``figure4``, ``figure5``,
-``as_printed``) is a pipeline of its own name; its structure (benchmarks and row names) is
-read from ``conf/base`` and ``conf/local``, so a new table is one YAML file.
+``train_custom``, and ``ingest_<benchmark>`` for ingestion alone; ``predict`` scores new
+images with a trained run's model. Run sets: every parameter block with ``rows`` and
+``benchmarks`` (``table1`` … ``table10``, ``figure4``, ``figure5``, ``as_printed``) is a
+pipeline of its own name; its structure (benchmarks and row names) is read from
+``conf/base`` and ``conf/local``, so a new table is one YAML file.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from kedro.pipeline import Pipeline
 from kedro.utils import find_kedro_project
 
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
+from pvlr_kedro.pipelines.prediction import pipeline as prediction
 from pvlr_kedro.pipelines.tables import pipeline as tables
 from pvlr_kedro.pipelines.training import pipeline as training
 
@@ -43,5 +45,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines = {name: benchmark_pipeline(benchmark) for benchmark, name in BENCHMARKS.items()}
     pipelines.update({f"ingest_{benchmark}": ingestion.create_pipeline(benchmark) for benchmark in BENCHMARKS})
     pipelines.update({table: tables.create_pipeline(table, spec) for table, spec in table_specs().items()})
+    pipelines["predict"] = prediction.create_pipeline()
     pipelines["__default__"] = pipelines["demo"]
     return pipelines

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from kedro.io import AbstractVersionedDataset, Version
+from kedro.io import AbstractVersionedDataset, DatasetError, Version
 
 from pvlr_kedro.pvlr.checkpoint import TrainedModel
 
@@ -28,6 +28,12 @@ class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
         path = self._get_save_path()
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         data.save(path)
+
+    def _exists(self) -> bool:
+        try:
+            return Path(self._get_load_path()).exists()
+        except DatasetError:  # no version saved yet
+            return False
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath, "version": self._version}

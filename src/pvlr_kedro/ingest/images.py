@@ -19,6 +19,7 @@ from pvlr_kedro.ingest.errors import IngestionError, preview
 from pvlr_kedro.ingest.records import SPLITS, ImageRecord
 
 IMAGE_CHECKS = ("header", "decode", "none")
+ORIENTATION_TAG = 0x0112
 
 
 def probe_image(path: Path, mode: str) -> tuple[str, object]:
@@ -31,9 +32,16 @@ def probe_image(path: Path, mode: str) -> tuple[str, object]:
         with Image.open(path) as image:
             if mode == "decode":
                 image.load()
-            return "ok", image.size
+            return "ok", displayed_size(image)
     except Exception as err:  # PIL raises many types for bad files; each one means "unreadable"
         return "unreadable", f"{type(err).__name__}: {err}"
+
+
+def displayed_size(image: Image.Image) -> tuple[int, int]:
+    """(width, height) as displayed: swapped when the EXIF orientation turns the image by 90°."""
+    width, height = image.size
+    turned = image.getexif().get(ORIENTATION_TAG) in (5, 6, 7, 8)
+    return (height, width) if turned else (width, height)
 
 
 def check_images(root: Path, records: list[ImageRecord], mode: str, *, skip_missing: bool,

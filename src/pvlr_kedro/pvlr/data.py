@@ -1,5 +1,8 @@
 """Images and multi-hot targets from an annotation table, with CLIP's normalisation.
 
+Every image is read by ``pvlr.images.load_rgb`` (as displayed, 8-bit RGB); one that fails
+is named by its path and its record's image id.
+
 Training: square resize to the model's input size, then (each switchable) horizontal flip
 and RandAugment, as the peers (ASL, Query2Label) do. Test: square resize, no crop.
 """
@@ -11,9 +14,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
-from PIL import Image
 from torch.utils.data import Dataset
 from torchvision import transforms
+
+from pvlr_kedro.pvlr.images import UnreadableImage, load_rgb
 
 
 def image_transform(image_size: int, train: bool, hflip: bool = True, randaugment: bool = True):
@@ -41,9 +45,11 @@ class MultiLabelImages(Dataset):
         return len(self.paths)
 
     def __getitem__(self, index: int):
-        with Image.open(self.root / self.paths[index]) as image:
-            pixels = self.transform(image.convert("RGB"))
-        return pixels, self.targets[index], self.ignore[index]
+        try:
+            image = load_rgb(self.root / self.paths[index])
+        except UnreadableImage as err:
+            raise UnreadableImage(f"{err} (record image_id={self.image_ids[index]!r})") from err
+        return self.transform(image), self.targets[index], self.ignore[index]
 
 
 def multi_hot(column: pd.Series, classes: int) -> torch.Tensor:

@@ -1,0 +1,1 @@
+"""Prediction with a trained run's model: new images, new class names, attention pictures."""

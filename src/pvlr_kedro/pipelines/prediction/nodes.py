@@ -1,0 +1,207 @@
+"""Thin nodes over ``pvlr.Predictor`` and ``reporting.pictures``."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from kedro.io import Version
+from tqdm.auto import tqdm
+
+from pvlr_kedro.datasets import TrainedModelDataset
+from pvlr_kedro.pvlr import Predictor
+from pvlr_kedro.pvlr.images import image_files, load_rgb
+from pvlr_kedro.pvlr.predictor import ATTENTION_MAPS
+from pvlr_kedro.pvlr.params import from_params
+from pvlr_kedro.reporting import pictures
+
+log = logging.getLogger(__name__)
+MODEL_FILE = "data/06_models/{run}/model.pt"  # the catalog's `{run}.model` entry
+
+
+@dataclass(frozen=True)
+class PredictConfig:
+    """The ``predict:`` parameter block (see ``conf/base/parameters_predict.yml``)."""
+
+    images: str = "data/01_raw/predict"
+    model: str = "demo"
+    model_version: str | None = None
+    which: str = "ema"
+    classes: list[str] | str | None = None
+    threshold: float = 0.5
+    top_k: int = 3
+    batch_size: int = 32
+    device: str = "auto"
+    explain: list[str] | None = None
+    attention_images: int = 16
+    sheet_images: int = 36
+    baseline: str | None = None
+
+    @classmethod
+    def from_params(cls, params: dict) -> PredictConfig:
+        return from_params(cls, params, "predict")
+
+    def class_list(self) -> list[str] | None:
+        """``classes`` as a list: given inline, or read from a text file with one name a line."""
+        if self.classes is None or isinstance(self.classes, list):
+            return self.classes
+        path = Path(self.classes)
+        if not path.is_file():
+            raise FileNotFoundError(f"predict.classes: no file {path} (give a list of names, or a text file with "
+                                    f"one name a line)")
+        return [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+
+
+def load_predictor(predict: dict, run: str | None = None) -> Predictor:
+    """The predictor of a run's saved model (its latest version, or ``predict.model_version``)."""
+    config = PredictConfig.from_params(predict)
+    run = run or config.model
+    dataset = TrainedModelDataset(MODEL_FILE.format(run=run), version=Version(config.model_version, None))
+    if not dataset.exists():
+        raise FileNotFoundError(f"predict.model: no saved model for run `{run}` under {MODEL_FILE.format(run=run)}"
+                                f"{f' (version {config.model_version})' if config.model_version else ''}: "
+                                f"train it first (kedro run --pipelines=...)")
+    predictor = Predictor.from_bundle(dataset.load(), config.which, batch_size=config.batch_size,
+                                      device=config.device)
+    predictor.use_classes(config.class_list())
+    if predictor.new_classes:
+        log.info("predict: classes new to run `%s`: %s", run, ", ".join(predictor.new_classes))
+    return predictor
+
+
+def list_images(predict: dict) -> pd.DataFrame:
+    """``path`` (as shown), ``file`` and ``labels`` (ground truth when a CSV gives it) of the images to score.
+
+    ``predict.images`` is a folder (searched recursively) or a CSV with a ``path`` column
+    (relative to the CSV's folder) and optionally ``labels`` (class names joined by ``|``).
+    """
+    source = Path(PredictConfig.from_params(predict).images)
+    if source.is_dir():
+        files = image_files(source)
+        table = pd.DataFrame({"path": [f.relative_to(source).as_posix() for f in files], "file": files,
+                              "labels": None})
+    elif source.is_file() and source.suffix.lower() == ".csv":
+        table = _listed_images(source)
+    else:
+        raise FileNotFoundError(f"predict.images: {source} is neither a folder nor a CSV file")
+    if table.empty:
+        raise ValueError(f"predict.images: no images (.jpg, .jpeg, .png, .webp, .bmp) in {source}")
+    return table
+
+
+def _listed_images(csv: Path) -> pd.DataFrame:
+    table = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    if "path" not in table:
+        raise ValueError(f"{csv}: a `path` column is needed (found: {', '.join(table.columns)})")
+    labels = (table["labels"].map(lambda cell: [n.strip() for n in cell.split("|") if n.strip()])
+              if "labels" in table else None)
+    return pd.DataFrame({"path": table["path"], "file": [csv.parent / p for p in table["path"]], "labels": labels})
+
+
+def score_images(predictor: Predictor, images: pd.DataFrame) -> dict:
+    """Scores of every readable image; the unreadable ones listed with their reason."""
+    prediction = predictor.predict_files(list(images["file"]), list(images["path"]),
+                                         progress=lambda batches: tqdm(batches, desc="predict", leave=False))
+    if len(prediction.skipped):
+        log.warning("predict: %d image(s) could not be read and were skipped (listed in predict.skipped)",
+                    len(prediction.skipped))
+    return {"scores": prediction.scores, "skipped": prediction.skipped}
+
+
+def label_images(scores: pd.DataFrame, predict: dict) -> pd.DataFrame:
+    """For people: each image's labels above the threshold and its top-k, with their scores."""
+    config = PredictConfig.from_params(predict)
+    classes = scores.columns[1:]
+    rows = []
+    for path, values in zip(scores["path"], scores[classes].to_numpy()):
+        ranked = sorted(zip(classes, values), key=lambda item: -item[1])
+        rows.append({"path": path,
+                     "labels": _listing((n, v) for n, v in ranked if v >= config.threshold),
+                     f"top{config.top_k}": _listing(ranked[: config.top_k])})
+    return pd.DataFrame(rows, columns=["path", "labels", f"top{config.top_k}"])
+
+
+def _listing(pairs) -> str:
+    return " | ".join(f"{name} {value:.2f}" for name, value in pairs)
+
+
+def draw_contact_sheet(labels: pd.DataFrame, images: pd.DataFrame, predict: dict):
+    """A grid of the first images with their predicted labels (above the threshold, else the top-k)."""
+    shown = labels.head(PredictConfig.from_params(predict).sheet_images)
+    files = dict(zip(images["path"], images["file"]))
+    captions = [f"{row['path']}\n" + (row["labels"] or f"(below threshold) {row.iloc[2]}").replace(" | ", "\n")
+                for _, row in shown.iterrows()]
+    return pictures.contact_sheet([_thumbnail(files[p]) for p in shown["path"]], captions)
+
+
+def draw_attention(predictor: Predictor, scores: pd.DataFrame, images: pd.DataFrame, predict: dict) -> dict:
+    """One picture per image: the attention of the explained classes (``predict.explain``, else its
+    top-k) in DMA's visual-to-semantic map and CAP's cross-attention, over the image."""
+    config = PredictConfig.from_params(predict)
+    unknown = sorted(set(config.explain or []) - set(predictor.classes))
+    if unknown:
+        raise ValueError(f"predict.explain: {', '.join(unknown)} not among the classes scored "
+                         f"(add them to predict.classes)")
+    files = dict(zip(images["path"], images["file"]))
+    out = {}
+    for _, row in scores.head(config.attention_images).iterrows():
+        values = row.iloc[1:].astype(float)
+        chosen = config.explain or list(values.sort_values(ascending=False).index[: config.top_k])
+        picture = load_rgb(files[row["path"]])
+        maps = {ATTENTION_MAPS[key]: grid for key, grid in predictor.attention(picture, chosen).items()}
+        out[_partition(row["path"])] = pictures.attention_overlay(picture, maps, chosen,
+                                                                  [values[name] for name in chosen])
+    return out
+
+
+def _partition(path: str) -> str:
+    return Path(path).with_suffix("").as_posix().replace("/", "__")
+
+
+def draw_qualitative_table(scores: pd.DataFrame, images: pd.DataFrame, predict: dict):
+    """Figure 7's table for the first images: ground truth (when listed), a baseline run's
+    predictions (``predict.baseline``) and this model's, each above the threshold."""
+    config = PredictConfig.from_params(predict)
+    shown = scores.head(8)
+    columns = {}
+    truth = images.set_index("path")["labels"]
+    if truth.notna().any():
+        columns["Ground truth"] = [list(truth.get(path) or []) for path in shown["path"]]
+    if config.baseline:
+        baseline = load_predictor({**predict, "model_version": None, "classes": list(scores.columns[1:])},
+                                  run=config.baseline)
+        files = dict(zip(images["path"], images["file"]))
+        other = baseline.predict_files([files[p] for p in shown["path"]], list(shown["path"])).scores
+        columns[f"Baseline: {config.baseline}"] = _above(other, config.threshold)
+    columns[f"PVLR: {config.model}"] = _above(shown, config.threshold)
+    files = dict(zip(images["path"], images["file"]))
+    return pictures.qualitative_table([_thumbnail(files[p]) for p in shown["path"]], columns)
+
+
+def _above(scores: pd.DataFrame, threshold: float) -> list[list[str]]:
+    classes = scores.columns[1:]
+    return [[name for name, value in zip(classes, values) if value >= threshold]
+            for values in scores[classes].to_numpy()]
+
+
+def _thumbnail(file) -> object:
+    picture = load_rgb(file)
+    picture.thumbnail((256, 256))
+    return picture
+
+
+def prediction_report(predictor: Predictor, scores: pd.DataFrame, skipped: pd.DataFrame, predict: dict) -> str:
+    """What was scored, by which model, with which classes (the new ones named), and what was skipped."""
+    config = PredictConfig.from_params(predict)
+    lines = [f"# Predictions of run `{config.model}` ({config.which} model, version "
+             f"{config.model_version or 'latest'})", "",
+             f"Images: {len(scores)} scored, {len(skipped)} skipped (unreadable; listed in predict.skipped) "
+             f"from `{config.images}`.", "",
+             f"Classes scored ({len(predictor.classes)}): {', '.join(predictor.classes)}.", ""]
+    if predictor.new_classes:
+        lines += [f"New classes, not in the trained vocabulary (scored with no retraining through the frozen "
+                  f"text encoder): {', '.join(predictor.new_classes)}.", ""]
+    lines += [f"Labels: scores ≥ {config.threshold}; top {config.top_k} listed beside them.", ""]
+    return "\n".join(lines)

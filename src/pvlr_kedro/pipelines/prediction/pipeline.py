@@ -1,0 +1,36 @@
+"""``predict``: a trained run's model on a folder (or CSV) of images, with any class names."""
+
+from __future__ import annotations
+
+from kedro.pipeline import Node, Pipeline
+
+from pvlr_kedro.pipelines.prediction.nodes import (
+    draw_attention,
+    draw_contact_sheet,
+    draw_qualitative_table,
+    label_images,
+    list_images,
+    load_predictor,
+    prediction_report,
+    score_images,
+)
+
+
+def create_pipeline() -> Pipeline:
+    """Outputs in the ``predict`` namespace: scores, labels, skipped, sheet, attention, qualitative, report."""
+    nodes = [
+        Node(load_predictor, inputs="params:predict", outputs="predictor", name="load_predictor"),
+        Node(list_images, inputs="params:predict", outputs="images", name="list_images"),
+        Node(score_images, inputs=["predictor", "images"], outputs={"scores": "scores", "skipped": "skipped"},
+             name="score_images"),
+        Node(label_images, inputs=["scores", "params:predict"], outputs="labels", name="label_images"),
+        Node(draw_contact_sheet, inputs=["labels", "images", "params:predict"], outputs="sheet",
+             name="draw_contact_sheet"),
+        Node(draw_attention, inputs=["predictor", "scores", "images", "params:predict"], outputs="attention",
+             name="draw_attention"),
+        Node(draw_qualitative_table, inputs=["scores", "images", "params:predict"], outputs="qualitative",
+             name="draw_qualitative_table"),
+        Node(prediction_report, inputs=["predictor", "scores", "skipped", "params:predict"], outputs="report",
+             name="prediction_report"),
+    ]
+    return Pipeline(nodes, namespace="predict", parameters={"params:predict": "params:predict"})

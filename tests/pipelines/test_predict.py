@@ -1,0 +1,106 @@
+"""`predict`: a demo model on a folder of held-out images in every format, broken ones among them;
+open vocabulary; the Predictor without Kedro."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from pvlr_kedro.pvlr import Predictor
+from tests.conftest import project_with_runs
+from tests.pipelines.kedro_run import load, run_pipeline
+from tests.pipelines.test_demo_run import TINY, latest
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A project with a tiny demo run, and a folder of images made from its test images."""
+    project = project_with_runs(tmp_path_factory.mktemp("predict_project"), ("demo", TINY, None))
+    sources = sorted((project / "data/01_raw/demo/test").glob("*.jpg"))
+    folder = project / "held_out"
+    (folder / "nested").mkdir(parents=True)
+    upright = Image.open(sources[0]).convert("RGB")
+    upright.save(folder / "upright.png")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored turned; shown upright
+    upright.transpose(Image.Transpose.ROTATE_90).save(folder / "turned.png", exif=exif)
+    Image.open(sources[1]).convert("RGBA").save(folder / "alpha.png")
+    Image.open(sources[2]).convert("P").save(folder / "nested/palette.png")
+    Image.open(sources[3]).convert("L").save(folder / "grey.webp", lossless=True)
+    Image.open(sources[4]).convert("CMYK").save(folder / "cmyk.jpg")
+    Image.open(sources[5]).save(folder / "nested/plain.bmp")
+    grey16 = np.asarray(Image.open(sources[6]).convert("L"), dtype=np.uint16) * 257
+    Image.fromarray(grey16).save(folder / "wide16.png")
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "text.png").write_text("not an image")
+    data = sources[7].read_bytes()
+    (folder / "nested/truncated.jpg").write_bytes(data[: len(data) // 2])
+    return project, folder
+
+
+def predict(project, **params):
+    run_pipeline(project, "predict", {"predict": {"model": "demo", **params}})
+    read = lambda name, kind: pd.read_csv(latest(project, f"data/08_reporting/predict/{name}.csv/*/{name}.csv")) \
+        if kind == "csv" else pd.read_parquet(latest(project, f"data/07_model_output/predict/{name}.parquet/*/{name}.parquet"))  # noqa: E731
+    return read("scores", "parquet"), read("skipped", "csv"), read("labels", "csv")
+
+
+def test_every_good_image_is_scored_and_every_broken_one_listed(trained, monkeypatch):
+    project, folder = trained
+    monkeypatch.chdir(project)
+    scores, skipped, labels = predict(project, images=str(folder))
+    vocabulary = json.loads((project / "data/03_primary/demo/vocabulary.json").read_text())
+    assert list(scores.columns) == ["path", *vocabulary["names"]]
+    assert sorted(scores["path"]) == ["alpha.png", "cmyk.jpg", "grey.webp", "nested/palette.png", "nested/plain.bmp",
+                                      "turned.png", "upright.png", "wide16.png"]
+    assert dict(zip(skipped["path"], skipped["reason"].str.split(":").str[0])) == {
+        "empty.jpg": "UnidentifiedImageError", "text.png": "UnidentifiedImageError", "nested/truncated.jpg": "OSError"}
+    by_path = scores.set_index("path")
+    np.testing.assert_allclose(by_path.loc["turned.png"], by_path.loc["upright.png"], atol=1e-6)  # scored as seen
+    assert list(labels.columns) == ["path", "labels", "top3"] and len(labels) == 8
+    assert latest(project, "data/08_reporting/predict/sheet.png/*/sheet.png").stat().st_size > 5000
+    pictures = sorted((project / "data/08_reporting/predict/attention").glob("*.png"))
+    assert len(pictures) == 8 and "nested__palette.png" in [p.name for p in pictures]
+    assert latest(project, "data/08_reporting/predict/qualitative.png/*/qualitative.png").exists()
+
+
+def test_the_training_vocabulary_reproduces_the_runs_own_test_scores(trained, monkeypatch):
+    project, _ = trained
+    monkeypatch.chdir(project)
+    reference = pd.read_parquet(latest(project, "data/07_model_output/demo/scores.parquet/*/scores.parquet"))
+    annotations = pd.read_parquet(project / "data/03_primary/demo/annotations.parquet").set_index("image_id")
+    files = [project / "data/01_raw/demo" / annotations.loc[i, "path"] for i in reference["image_id"]]
+    predictor = Predictor.from_bundle(load(project, "demo.model"))
+    ours = predictor(files)
+    np.testing.assert_allclose(ours[reference.columns[1:]].to_numpy(), reference.iloc[:, 1:].to_numpy(), atol=1e-6)
+
+
+def test_a_new_class_name_is_scored_and_named_in_the_report(trained, monkeypatch):
+    project, folder = trained
+    monkeypatch.chdir(project)
+    vocabulary = json.loads((project / "data/03_primary/demo/vocabulary.json").read_text())
+    (project / "classes.txt").write_text("\n".join(["unicorn", *vocabulary["names"][:3]]) + "\n")
+    scores, _, _ = predict(project, images=str(folder), classes="classes.txt", explain=["unicorn", "person"])
+    assert list(scores.columns) == ["path", "unicorn", *vocabulary["names"][:3]]
+    assert scores["unicorn"].between(0, 1).all()
+    report = latest(project, "data/08_reporting/predict/report.md/*/report.md").read_text()
+    assert "New classes, not in the trained vocabulary" in report and ": unicorn." in report
+
+
+def test_classifier_learning_cannot_score_new_names():
+    from pvlr_kedro.pvlr import build_model
+
+    model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64, "kap": False, "cap": "none",
+                         "s2v": False, "centers": "classifier"}, ["dog", "cat"])
+    with pytest.raises(ValueError, match="one classifier per trained class"):
+        model.set_class_names(["dog", "cat", "unicorn"])
+
+
+def test_an_empty_folder_is_a_clear_error(trained, monkeypatch):
+    project, _ = trained
+    monkeypatch.chdir(project)
+    (project / "nothing_here").mkdir(exist_ok=True)
+    with pytest.raises(ValueError, match=r"predict.images: no images .* in nothing_here"):
+        run_pipeline(project, "predict", {"predict": {"images": "nothing_here"}})
