@@ -2,9 +2,9 @@
 
 Benchmarks: ``demo`` (the default), ``train_coco``, ``train_voc``, ``train_nuswide``,
 ``train_custom``, and ``ingest_<benchmark>`` for ingestion alone; ``predict`` scores new
-images with a trained run's model. Run sets: every parameter block with ``rows`` and
-``benchmarks`` (``table1`` … ``table10``, ``figure4``, ``figure5``, ``as_printed``) is a
-pipeline of its own name; its structure (benchmarks and row names) is read from
+images with a trained run's model, ``export`` writes it as ONNX. Run sets: every parameter
+block with ``rows`` and ``benchmarks`` (``table1`` … ``table10``, ``figure4``, ``figure5``,
+``as_printed``) is a pipeline of its own name; its structure (benchmarks and row names) is read from
 ``conf/base`` and ``conf/local``, so a new table is one YAML file.
 """
 
@@ -17,6 +17,7 @@ from kedro.framework.project import settings
 from kedro.pipeline import Pipeline
 from kedro.utils import find_kedro_project
 
+from pvlr_kedro.pipelines.export import pipeline as export
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
 from pvlr_kedro.pipelines.prediction import pipeline as prediction
 from pvlr_kedro.pipelines.tables import pipeline as tables
@@ -46,5 +47,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines.update({f"ingest_{benchmark}": ingestion.create_pipeline(benchmark) for benchmark in BENCHMARKS})
     pipelines.update({table: tables.create_pipeline(table, spec) for table, spec in table_specs().items()})
     pipelines["predict"] = prediction.create_pipeline()
+    pipelines["export"] = export.create_pipeline()
     pipelines["__default__"] = pipelines["demo"]
     return pipelines

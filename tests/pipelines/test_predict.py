@@ -104,3 +104,41 @@ def test_an_empty_folder_is_a_clear_error(trained, monkeypatch):
     (project / "nothing_here").mkdir(exist_ok=True)
     with pytest.raises(ValueError, match=r"predict.images: no images .* in nothing_here"):
         run_pipeline(project, "predict", {"predict": {"images": "nothing_here"}})
+
+
+def test_export_writes_onnx_that_agrees_with_pytorch(trained, monkeypatch):
+    import onnx
+    import onnxruntime
+    import torch
+
+    project, _ = trained
+    monkeypatch.chdir(project)
+    run_pipeline(project, "export", {"export": {"model": "demo"}})
+    exported = latest(project, "data/06_models/demo/model.onnx/*/model.onnx")
+    readme = (exported.parent / "README.md").read_text()
+    vocabulary = json.loads((project / "data/03_primary/demo/vocabulary.json").read_text())
+    assert "N×3×64×64" in readme and ", ".join(vocabulary["names"]) in readme
+    graph = onnx.load(exported).graph
+    assert not any("text_encoder" in tensor.name for tensor in graph.initializer)  # label embeddings folded in
+    model = load(project, "demo.model").build("ema")
+    session = onnxruntime.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
+    for batch in (1, 5):  # a dynamic batch
+        images = torch.randn(batch, 3, 64, 64, generator=torch.Generator().manual_seed(batch))
+        with torch.no_grad():
+            expected = torch.sigmoid(model(images)["logits"]).numpy()
+        got = session.run(["scores"], {"images": images.numpy()})[0]
+        assert got.shape == (batch, 16)
+        np.testing.assert_allclose(got, expected, atol=1e-4)
+
+
+def test_export_without_the_extra_says_which_to_install(monkeypatch):
+    import importlib.util
+
+    from pvlr_kedro.pvlr import build_model
+    from pvlr_kedro.pvlr.export import export_onnx
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
+    model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, ["dog", "cat"])
+    with pytest.raises(ImportError, match=r"needs onnxruntime: pip install -e \"\.\[export\]\""):
+        export_onnx(model, "unused.onnx")

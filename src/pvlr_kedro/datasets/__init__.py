@@ -1,5 +1,6 @@
 """Kedro dataset classes the catalog needs and kedro-datasets lacks."""
 
-from pvlr_kedro.datasets.trained_model import TrainedModelDataset
+from pvlr_kedro.datasets.onnx_export import OnnxExportDataset
+from pvlr_kedro.datasets.trained_model import TrainedModelDataset, load_run_model
 
-__all__ = ["TrainedModelDataset"]
+__all__ = ["OnnxExportDataset", "TrainedModelDataset", "load_run_model"]

@@ -10,6 +10,19 @@ from kedro.io import AbstractVersionedDataset, DatasetError, Version
 from pvlr_kedro.pvlr.checkpoint import TrainedModel
 
 
+RUN_MODEL_FILE = "data/06_models/{run}/model.pt"  # the catalog's `{run}.model` entry
+
+
+def load_run_model(run: str, version: str | None = None, parameter: str = "predict.model") -> TrainedModel:
+    """A run's saved model as the catalog's ``<run>.model`` holds it: the latest version, or ``version``."""
+    filepath = RUN_MODEL_FILE.format(run=run)
+    dataset = TrainedModelDataset(filepath, version=Version(version, None))
+    if not dataset.exists():
+        raise FileNotFoundError(f"{parameter}: no saved model for run `{run}` under {filepath}"
+                                f"{f' (version {version})' if version else ''}: train it first")
+    return dataset.load()
+
+
 class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
     """Saves and loads a ``TrainedModel`` (one ``torch.save`` file) on the local file system.
 

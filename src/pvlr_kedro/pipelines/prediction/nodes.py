@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from kedro.io import Version
 from tqdm.auto import tqdm
 
-from pvlr_kedro.datasets import TrainedModelDataset
+from pvlr_kedro.datasets import load_run_model
 from pvlr_kedro.pvlr import Predictor
 from pvlr_kedro.pvlr.images import image_files, load_rgb
 from pvlr_kedro.pvlr.predictor import ATTENTION_MAPS
@@ -18,7 +17,6 @@ from pvlr_kedro.pvlr.params import from_params
 from pvlr_kedro.reporting import pictures
 
 log = logging.getLogger(__name__)
-MODEL_FILE = "data/06_models/{run}/model.pt"  # the catalog's `{run}.model` entry
 
 
 @dataclass(frozen=True)
@@ -57,17 +55,11 @@ class PredictConfig:
 def load_predictor(predict: dict, run: str | None = None) -> Predictor:
     """The predictor of a run's saved model (its latest version, or ``predict.model_version``)."""
     config = PredictConfig.from_params(predict)
-    run = run or config.model
-    dataset = TrainedModelDataset(MODEL_FILE.format(run=run), version=Version(config.model_version, None))
-    if not dataset.exists():
-        raise FileNotFoundError(f"predict.model: no saved model for run `{run}` under {MODEL_FILE.format(run=run)}"
-                                f"{f' (version {config.model_version})' if config.model_version else ''}: "
-                                f"train it first (kedro run --pipelines=...)")
-    predictor = Predictor.from_bundle(dataset.load(), config.which, batch_size=config.batch_size,
-                                      device=config.device)
+    trained = load_run_model(run or config.model, config.model_version)
+    predictor = Predictor.from_bundle(trained, config.which, batch_size=config.batch_size, device=config.device)
     predictor.use_classes(config.class_list())
     if predictor.new_classes:
-        log.info("predict: classes new to run `%s`: %s", run, ", ".join(predictor.new_classes))
+        log.info("predict: classes new to run `%s`: %s", run or config.model, ", ".join(predictor.new_classes))
     return predictor
 
 

@@ -1,0 +1,1 @@
+"""Export a trained run's model as ONNX."""

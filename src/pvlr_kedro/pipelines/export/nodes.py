@@ -1,0 +1,64 @@
+"""The export node: a run's saved model → ONNX, checked by onnxruntime, with a README beside it."""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
+
+from pvlr_kedro.datasets import load_run_model
+from pvlr_kedro.pvlr.export import export_onnx
+from pvlr_kedro.pvlr.params import from_params
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExportConfig:
+    """The ``export:`` parameter block."""
+
+    model: str = "demo"
+    model_version: str | None = None
+    which: str = "ema"
+    check_batch: int = 4
+
+    @classmethod
+    def from_params(cls, params: dict) -> ExportConfig:
+        return from_params(cls, params, "export")
+
+
+def export_model(export: dict) -> dict:
+    """The run's model as ONNX bytes, checked against PyTorch, and the README that goes beside it."""
+    config = ExportConfig.from_params(export)
+    trained = load_run_model(config.model, config.model_version, parameter="export.model")
+    model = trained.build(config.which)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.onnx"
+        difference = export_onnx(model, path, config.check_batch)
+        onnx = path.read_bytes()
+    log.info("export: %s as ONNX (%.1f MB); largest difference from PyTorch on %d images: %.2e", config.model,
+             len(onnx) / 2**20, config.check_batch, difference)
+    return {"run": config.model, "onnx": onnx, "readme": _readme(config, trained.vocabulary["names"],
+                                                                 model.config.image_size, difference)}
+
+
+def _readme(config: ExportConfig, names: list[str], size: int, difference: float) -> str:
+    return "\n".join([
+        f"# `{config.model}` as ONNX ({config.which} model, version {config.model_version or 'latest'})",
+        "",
+        f"- input `images`: float32, N×3×{size}×{size} (N any), RGB resized to {size}×{size} (square, bicubic, "
+        f"no crop) and normalised with CLIP's mean {list(OPENAI_DATASET_MEAN)} and std {list(OPENAI_DATASET_STD)}",
+        f"- output `scores`: float32, N×{len(names)} sigmoid scores in this class order: {', '.join(names)}",
+        "- the label embeddings are folded in: no text input",
+        f"- checked against PyTorch on {config.check_batch} images: largest difference {difference:.2e}",
+        "",
+        "```python",
+        "import onnxruntime",
+        "session = onnxruntime.InferenceSession(\"model.onnx\")",
+        "scores = session.run([\"scores\"], {\"images\": images})[0]  # images: the array described above",
+        "```",
+        "",
+    ])
