@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kedro.config import OmegaConfigLoader
-from kedro.framework.project import settings
 from kedro.pipeline import Pipeline
 from kedro.utils import find_kedro_project
 
+from pvlr_kedro.configuration import file_parameters
 from pvlr_kedro.pipelines.export import pipeline as export
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
 from pvlr_kedro.pipelines.prediction import pipeline as prediction
@@ -36,9 +35,8 @@ def benchmark_pipeline(benchmark: str) -> Pipeline:
 def table_specs() -> dict[str, dict]:
     """Every run set's parameter block (one with ``rows`` and ``benchmarks``), as the project's
     configuration (base, then local) gives it."""
-    project = find_kedro_project(Path.cwd()) or Path.cwd()
-    loader = OmegaConfigLoader(conf_source=str(project / settings.CONF_SOURCE), **settings.CONFIG_LOADER_ARGS)
-    return {name: block for name, block in loader["parameters"].items()
+    parameters = file_parameters(find_kedro_project(Path.cwd()) or Path.cwd())
+    return {name: block for name, block in parameters.items()
             if isinstance(block, dict) and {"rows", "benchmarks"} <= set(block)}
 
 

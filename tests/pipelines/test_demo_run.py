@@ -115,6 +115,22 @@ def test_a_wrong_parameter_fails_before_any_work(project, override, message):
     assert not (project / "data").exists()
 
 
+@pytest.mark.parametrize(("params", "message"), [
+    ({"demo": {"model": {"kap": "flase"}}}, r"run `demo`: model.kap='flase': expected true or false"),
+    ({"demo": {"train": {"resume": "maybe"}}}, r"train.resume='maybe': expected true or false"),
+    ({"demo": {"train": {"lr": "abc"}}}, r"train.lr='abc': expected a number"),
+    ({"demo": {"train": {"epochs": 1.5}}}, r"train.epochs=1.5: expected an integer"),
+    ({"demo": {"model": {"backbone": "RN102"}}}, r"model.backbone 'RN102' is not an open_clip model name"),
+    ({"demo": {"model": {"pretrained": "/nowhere/clip.pt"}}}, r"checkpoint file not found: /nowhere/clip.pt"),
+    ({"demo": {"train": {"device": "cuda:7"}}}, r"train.device='cuda:7': this machine has"),
+    ({"cocoo": {"root": "x"}}, r"--params names cocoo, which no parameter file defines"),
+])
+def test_a_mistyped_parameter_fails_before_any_work_naming_the_key(project, params, message):
+    with pytest.raises(ValueError, match=message):
+        run_pipeline(project, "demo", params)
+    assert not (project / "data").exists()
+
+
 def test_hard_prompt_node_matches_what_the_model_computes_itself(demo_run, monkeypatch):
     import torch
 

@@ -84,3 +84,38 @@ def test_the_log_warns_when_kcr_collapses_in_the_first_epoch(demo_sets, tmp_path
         _, _, history = fit(model, train_set, test_set, config, LossConfig(kcr_weight=kcr_weight), tmp_path)
     assert ("CAP's label embeddings are collapsing onto KAP's" in caplog.text) == warned
     assert (history[0]["loss_kcr"] < 0.15) == warned  # the mean L_KCR of the epoch: pulled down only with a weight
+
+
+def test_an_unreadable_checkpoint_is_set_aside_and_the_one_before_resumed(demo_sets, tmp_path, caplog):
+    (train_set, test_set), vocabulary = demo_sets
+    config = TrainConfig(epochs=3, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False,
+                         device="cpu", keep_checkpoints=2)
+    seed_everything(config.seed)
+    model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, vocabulary["prompt_names"])
+    fit(model, train_set, test_set, config, LOSS, tmp_path, stop_after_epochs=2)
+    newest = tmp_path / "epoch_002.pt"
+    newest.write_bytes(newest.read_bytes()[:1000])  # truncated, as by a full disk
+    with caplog.at_level("INFO"):
+        _, _, history = fit(model, train_set, test_set, config, LOSS, tmp_path)
+    assert "epoch_002.pt cannot be read" in caplog.text and (tmp_path / "epoch_002.unreadable").exists()
+    assert "epoch 1 of 3 done" in caplog.text and [r["epoch"] for r in history] == [1, 2, 3]
+
+
+def test_a_non_finite_loss_stops_the_run_naming_epoch_and_step_and_keeps_the_checkpoint(demo_sets, tmp_path):
+    (train_set, test_set), vocabulary = demo_sets
+    seed_everything(0)
+    model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, vocabulary["prompt_names"])
+    config = TrainConfig(epochs=2, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False, device="cpu")
+    fit(model, train_set, test_set, config, LOSS, tmp_path, stop_after_epochs=1)
+    with torch.no_grad():
+        model.head.log_scale.fill_(float("nan"))  # as a diverged step would leave it
+    diverged = TrainConfig(epochs=2, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False,
+                           device="cpu", resume=False)
+    with pytest.raises(FloatingPointError, match=r"non-finite loss or gradient at epoch 1, step 1 of 5.*"
+                                                 r"last good checkpoint is kept .*epoch_001.pt"):
+        fit(model, train_set, test_set, diverged, LOSS, tmp_path)
+    assert (tmp_path / "epoch_001.pt").exists()
+    skipping = TrainConfig(epochs=1, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False,
+                           device="cpu", resume=False, nonfinite="skip", eval_every=0)
+    _, _, history = fit(model, train_set, test_set, skipping, LOSS, tmp_path / "skip")
+    assert history[0]["skipped_steps"] == 5

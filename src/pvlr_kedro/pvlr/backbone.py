@@ -32,7 +32,7 @@ def create_clip(backbone: str, pretrained: str | None, quick_gelu: bool | None, 
     """An open_clip CLIP model with weights loaded and visual positions resized to ``image_size``."""
     if backbone not in open_clip.list_models():
         raise ValueError(f"unknown backbone {backbone!r}: not an open_clip model name")
-    weights = _resolve_weights(backbone, pretrained)
+    weights = resolve_weights(backbone, pretrained)
     try:
         model = open_clip.create_model(backbone, pretrained=weights,
                                        force_quick_gelu=uses_quick_gelu(backbone, weights, quick_gelu))
@@ -65,13 +65,14 @@ def _is_path(weights: str) -> bool:
     return Path(weights).suffix in CHECKPOINT_SUFFIXES or "/" in weights or "\\" in weights
 
 
-def _resolve_weights(backbone: str, pretrained: str | None) -> str | None:
+def resolve_weights(backbone: str, pretrained: str | None) -> str | None:
+    """What ``pretrained`` names: None, a checked local checkpoint path, or an open_clip tag of ``backbone``."""
     if pretrained in (None, "", "none"):
         return None
     if _is_path(pretrained):
         path = Path(pretrained).expanduser()
         if not path.is_file():
-            raise FileNotFoundError(f"model.pretrained: checkpoint file not found: {pretrained}")
+            raise ValueError(f"model.pretrained: checkpoint file not found: {pretrained}")
         _refuse_torchscript(path)
         return str(path)
     tags = open_clip.list_pretrained_tags_by_model(backbone)

@@ -3,7 +3,9 @@
 Checkpoints live under ``<checkpoint_dir>/epoch_NNN.pt``; the caller names that folder by
 the run's fingerprint, so a run with other parameters never resumes from a checkpoint it
 did not make. Files are written to a temporary name and renamed, so a kill mid-write
-leaves the previous checkpoint intact.
+leaves the previous checkpoint intact. Model files are data, not code: both hold only
+tensors, numbers, strings, lists and dicts, and are read with ``torch.load(weights_only=True)``,
+so a file received from someone else cannot run code when it is loaded.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import random
 from dataclasses import dataclass
@@ -22,6 +25,8 @@ import torch
 from pvlr_kedro.pvlr.config import PVLRConfig
 from pvlr_kedro.pvlr.model import PVLR
 
+log = logging.getLogger(__name__)
+
 
 def fingerprint(*parts) -> str:
     """A short stable hash of JSON-serialisable parts (parameters, vocabulary, data)."""
@@ -30,7 +35,11 @@ def fingerprint(*parts) -> str:
 
 
 def rng_states() -> dict:
-    states = {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()}
+    """Every generator's state, in plain types (numpy's key array as a tensor)."""
+    kind, keys, position, has_gauss, cached = np.random.get_state()
+    states = {"torch": torch.get_rng_state(), "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(position),
+                                                        int(has_gauss), float(cached)],
+              "python": random.getstate()}
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -38,7 +47,8 @@ def rng_states() -> dict:
 
 def set_rng_states(states: dict) -> None:
     torch.set_rng_state(states["torch"])
-    np.random.set_state(states["numpy"])
+    kind, keys, position, has_gauss, cached = states["numpy"]
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), position, has_gauss, cached))
     random.setstate(states["python"])
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])
@@ -61,9 +71,10 @@ def save_checkpoint(folder: Path, epoch: int, model, ema_model, optimiser, sched
 @dataclass(frozen=True)
 class FoundCheckpoint:
     path: Path
+    payload: dict
 
     def restore(self, model, ema_model, optimiser, scheduler) -> dict:
-        payload = torch.load(self.path, map_location="cpu", weights_only=False)
+        payload = self.payload
         model.load_state_dict(payload["model"])
         ema_model.load_state_dict(payload["ema"])
         optimiser.load_state_dict(payload["optimiser"])
@@ -73,8 +84,17 @@ class FoundCheckpoint:
 
 
 def latest_checkpoint(folder: Path) -> FoundCheckpoint | None:
-    found = sorted(folder.glob("epoch_*.pt")) if folder.is_dir() else []
-    return FoundCheckpoint(found[-1]) if found else None
+    """The newest checkpoint in ``folder`` that can be read; one that cannot is named in a warning and set
+    aside (renamed ``*.unreadable``), and the one before it is tried, down to none (start afresh)."""
+    for path in sorted(folder.glob("epoch_*.pt"), reverse=True) if folder.is_dir() else []:
+        try:
+            return FoundCheckpoint(path, torch.load(path, map_location="cpu", weights_only=True))
+        except Exception as err:  # a truncated or foreign file fails in many ways; each means "unreadable"
+            aside = path.with_suffix(".unreadable")
+            os.replace(path, aside)
+            log.warning("Checkpoint %s cannot be read (%s: %s); set aside as %s and not resumed from", path,
+                        type(err).__name__, err, aside.name)
+    return None
 
 
 @dataclass
@@ -104,4 +124,4 @@ class TrainedModel:
 
     @classmethod
     def load(cls, path: Path) -> TrainedModel:
-        return cls(**torch.load(path, map_location="cpu", weights_only=False))
+        return cls(**torch.load(path, map_location="cpu", weights_only=True))

@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
-from pvlr_kedro.pvlr.backbone import uses_quick_gelu
+import open_clip
+
+from pvlr_kedro.pvlr.backbone import resolve_weights, uses_quick_gelu
 from pvlr_kedro.pvlr.params import from_params
 
 CAP_MODES = ("soft", "hard", "pre_interaction", "none")
@@ -65,6 +67,9 @@ class PVLRConfig:
     text_checkpointing: bool = False
 
     def __post_init__(self) -> None:
+        _require(self.backbone in open_clip.list_models(),
+                 f"model.backbone {self.backbone!r} is not an open_clip model name (RN50, RN101, ViT-B-32, ViT-B-16, "
+                 f"pvlr-tiny-rn, …: open_clip.list_models())")
         _require(self.cap in CAP_MODES, f"model.cap must be one of {CAP_MODES}, not {self.cap!r}")
         _require(self.centers in CENTER_MODES, f"model.centers must be one of {CENTER_MODES}, not {self.centers!r}")
         _require(self.similarity in SIMILARITIES, f"model.similarity must be one of {SIMILARITIES}")
@@ -88,6 +93,7 @@ class PVLRConfig:
         full model runs as typed.
         """
         changes, notes = {}, []
+        resolve_weights(self.backbone, self.pretrained)  # a missing file or an unknown tag fails here, before any work
         if self.quick_gelu is None:
             changes["quick_gelu"] = uses_quick_gelu(self.backbone, self.pretrained, None)
         missing = [name for name, off in (("model.kap is false", not self.kap),

@@ -1,14 +1,61 @@
-"""Typed parameter blocks: a dataclass from a dict, unknown keys an error that names them."""
+"""Typed parameter blocks: a dataclass from a dict; unknown keys and values of the wrong type are
+errors that name the full key and the value (``model.kap='flase'``), so that a typo cannot
+silently run another experiment."""
 
 from __future__ import annotations
 
 import dataclasses
+import types
+import typing
+
+TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+              type(None): "null", list: "a list", dict: "a mapping"}
 
 
 def from_params(cls, params: dict, block: str):
-    """``cls(**params)``; keys ``cls`` does not know are an error naming ``block`` and the keys."""
+    """``cls(**params)``; keys ``cls`` does not know, and values not of a field's type, are errors naming them."""
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(params) - known)
     if unknown:
         raise ValueError(f"unknown {block} parameters: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    hints = typing.get_type_hints(cls)
+    for key, value in params.items():
+        if not _matches(value, hints[key]):
+            raise ValueError(f"{block}.{key}={value!r}: expected {_describe(hints[key])}")
     return cls(**params)
+
+
+def _alternatives(hint) -> tuple:
+    return typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+
+
+def _matches(value, hint) -> bool:
+    return any(_is(value, option) for option in _alternatives(hint))
+
+
+def _is(value, option) -> bool:
+    origin = typing.get_origin(option) or option
+    if option is typing.Any:
+        return True
+    if origin is bool:
+        return isinstance(value, bool)
+    if origin is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if origin is list:
+        item = (typing.get_args(option) or (typing.Any,))[0]
+        return isinstance(value, (list, tuple)) and all(_is(v, item) for v in value)
+    if origin is typing.Literal:
+        return value in typing.get_args(option)
+    return isinstance(value, origin)
+
+
+def _describe(hint) -> str:
+    words = []
+    for option in _alternatives(hint):
+        if typing.get_origin(option) is typing.Literal:
+            words.append(" or ".join(repr(v) for v in typing.get_args(option)))
+        else:
+            words.append(TYPE_WORDS.get(typing.get_origin(option) or option, getattr(option, "__name__", str(option))))
+    return " or ".join(words)

@@ -50,6 +50,7 @@ class TrainConfig:
     hflip: bool = True
     randaugment: bool = True
     eval_every: int = 1
+    nonfinite: str = "stop"
     resume: bool = True
     keep_checkpoints: int = 1
     progress_bar: bool = True
@@ -60,13 +61,15 @@ class TrainConfig:
             "weight_decay": self.weight_decay >= 0, "ema_decay": 0 <= self.ema_decay < 1,
             "accumulate": 1 <= self.accumulate <= self.batch_size,
             "num_workers": self.num_workers >= 0, "eval_every": self.eval_every >= 0,
-            "keep_checkpoints": self.keep_checkpoints >= 1,
+            "keep_checkpoints": self.keep_checkpoints >= 1, "nonfinite": self.nonfinite in ("stop", "skip"),
         }
         bad = [key for key, ok in checks.items() if not ok]
+        if (unavailable := device_unavailable(self.device)) is not None:
+            raise ValueError(f"train.device={self.device!r}: {unavailable}")
         if bad:
             values = ", ".join(f"train.{key}={getattr(self, key)!r}" for key in bad)
             raise ValueError(f"invalid training parameters: {values} (epochs, batch_size ≥ 1; 1 ≤ accumulate ≤ "
-                             f"batch_size; lr > 0; 0 ≤ ema_decay < 1; num_workers, eval_every ≥ 0)")
+                             f"batch_size; lr > 0; 0 ≤ ema_decay < 1; num_workers, eval_every ≥ 0; nonfinite: stop or skip)")
 
     @classmethod
     def from_params(cls, params: dict) -> TrainConfig:
@@ -82,11 +85,32 @@ class TrainConfig:
         return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.amp and device.type == "cuda")
 
 
+def device_unavailable(device: str) -> str | None:
+    """Why this machine cannot train on ``device`` (None when it can)."""
+    if device == "auto":
+        return None
+    try:
+        wanted = torch.device(device)
+    except RuntimeError as err:
+        return f"not a device name ({err}); use auto, cpu, cuda or cuda:N"
+    if wanted.type == "cuda" and not torch.cuda.is_available():
+        return "this machine has no CUDA GPU (train.device=auto uses one when there is one)"
+    if wanted.type == "cuda" and (wanted.index or 0) >= torch.cuda.device_count():
+        return f"this machine has {torch.cuda.device_count()} CUDA GPU(s)"
+    if wanted.type not in ("cpu", "cuda"):
+        return "use auto, cpu, cuda or cuda:N"
+    return None
+
+
 # Keys that change how a run executes, not what it computes: they never block a resume.
 EXECUTION_KEYS = ("device", "num_workers", "pin_memory", "resume", "keep_checkpoints", "progress_bar", "eval_every")
 # An epoch-1 L_KCR below this (a mean cosine above 0.99 between T_ka and T_ca): CAP has collapsed onto KAP.
 KCR_COLLAPSE = 1e-2
-PROGRESS_EVERY = 25  # steps between progress-bar updates (each one reads the loss from the device)
+PROGRESS_EVERY = 25  # steps between reads from the device: the progress bar, the non-finite check
+
+
+class NonFiniteLoss(FloatingPointError):
+    """A training step's loss or gradient was NaN or infinite (``train.nonfinite: stop``)."""
 
 
 def seed_everything(seed: int) -> None:
@@ -150,7 +174,13 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: 
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         if stop_after_epochs is not None and epoch > stop_after_epochs:
             break
-        record = _train_epoch(model, ema, optimiser, scheduler, train_set, config, loss, epoch, state, device)
+        try:
+            record = _train_epoch(model, ema, optimiser, scheduler, train_set, config, loss, epoch, state, device)
+        except NonFiniteLoss as err:
+            kept = latest_checkpoint(checkpoint_dir)
+            raise NonFiniteLoss(f"{err}. The run is stopped; the last good checkpoint is kept "
+                                f"({kept.path if kept else 'none yet'}). Lower train.lr, or set train.nonfinite=skip "
+                                f"to skip such steps (they are counted in the history).") from None
         if config.eval_every and (epoch % config.eval_every == 0 or epoch == config.epochs):
             record["test_mAP_ema"] = evaluate_map(ema.module, test_set, config, device)
         state["history"].append(record)
@@ -169,12 +199,23 @@ def _train_epoch(model, ema, optimiser, scheduler, train_set, config: TrainConfi
                         persistent_workers=False)
     model.train()
     sums = torch.zeros(3, device=device)  # image-weighted sums of the total, L_CLS and L_KCR, kept on the device
-    seen, started, last = 0, time.perf_counter(), None
+    first_bad = torch.zeros((), dtype=torch.long, device=device)  # the first non-finite step, 0 while none
+    seen, skipped, started, last = 0, 0, time.perf_counter(), None
+    parameters = [p for p in model.parameters() if p.requires_grad]
     bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not config.progress_bar, leave=False)
     for step, (images, targets, ignore) in enumerate(bar, start=1):
         images, targets, ignore = (t.to(device, non_blocking=True) for t in (images, targets, ignore))
-        last = accumulate_gradients(model, images, targets, ignore, loss, config.accumulate,
-                                    lambda: config.autocast(device))
+        terms = accumulate_gradients(model, images, targets, ignore, loss, config.accumulate,
+                                     lambda: config.autocast(device))
+        finite = step_is_finite(terms.total, parameters)
+        if config.nonfinite == "skip" and not finite.item():
+            optimiser.zero_grad(set_to_none=True)
+            skipped += 1
+            continue
+        first_bad = torch.where(finite | (first_bad > 0), first_bad, torch.full_like(first_bad, step))
+        if step % PROGRESS_EVERY == 0 or step == len(loader):
+            _raise_if_non_finite(int(first_bad), epoch, len(loader))
+        last = terms
         optimiser.step()
         optimiser.zero_grad(set_to_none=True)
         scheduler.step()
@@ -194,7 +235,20 @@ def _train_epoch(model, ema, optimiser, scheduler, train_set, config: TrainConfi
             "loss_kcr": kcr_mean if last is not None and last.kcr is not None else None,
             "kcr_weight": loss.kcr_weight, **learned_scalars(model),
             "ema_decay": ema_decay(max(state["step"], 1), config.ema_decay, config.ema_warmup),
-            "lr": optimiser.param_groups[0]["lr"], "images_per_second": seen / (time.perf_counter() - started)}
+            "skipped_steps": skipped, "lr": optimiser.param_groups[0]["lr"],
+            "images_per_second": seen / (time.perf_counter() - started)}
+
+
+def step_is_finite(total: torch.Tensor, parameters: list[torch.Tensor]) -> torch.Tensor:
+    """Whether a step's loss and every gradient are finite, as a tensor on the device (no host sync)."""
+    grads = [p.grad for p in parameters if p.grad is not None]
+    norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=total.device)
+    return torch.isfinite(total) & torch.isfinite(norm)
+
+
+def _raise_if_non_finite(bad_step: int, epoch: int, steps: int) -> None:
+    if bad_step:
+        raise NonFiniteLoss(f"non-finite loss or gradient at epoch {epoch}, step {bad_step} of {steps}")
 
 
 def learned_scalars(model: torch.nn.Module) -> dict:

@@ -63,6 +63,9 @@ def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddi
     seed_everything(config.seed)
     model = build_model(recipe["model"], vocabulary["prompt_names"], hard_prompt_embeddings)
     train_set, test_set = (split_dataset(annotations, split, root, vocabulary, recipe) for split in ("train", "test"))
+    if not (test_set.targets.bool() & ~test_set.ignore).any():
+        raise ValueError(f"run `{recipe['run']}`: no test image has any (non-ignored) label, so mAP is undefined: "
+                         f"check the test annotations of `{recipe['benchmark']}`")
     folder = CHECKPOINT_ROOT / recipe["run"] / "checkpoints" / run_fingerprint(annotations, vocabulary, recipe)
     final, ema, history = fit(model, train_set, test_set, config, LossConfig.from_params(recipe["loss"]), folder)
     history = pd.DataFrame(history).assign(device=str(config.torch_device()))
@@ -90,6 +93,10 @@ def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dic
     for which in ("final", "ema"):
         scores[which] = predict(trained.build(which), test_set, config.batch_size, train.torch_device(),
                                 train.num_workers, train.amp)
+        if not np.isfinite(scores[which]).all():
+            raise FloatingPointError(f"run `{recipe['run']}`: the {which} model's test scores contain NaN or infinity "
+                                     f"({int((~np.isfinite(scores[which])).sum())} of {scores[which].size}); "
+                                     f"they are not reported")
         metrics[which] = metrics_summary(scores[which], targets, ignore, vocabulary["names"], config)
     metrics["reported"] = "ema"
     metrics["chance_mAP"] = chance_map(targets, ignore)
@@ -106,10 +113,15 @@ def metrics_summary(scores: np.ndarray, targets: np.ndarray, ignore: np.ndarray,
     """The protocol's metrics of one model as JSON: per-class AP by name (None without positives), top-k beside."""
     overall = multilabel_metrics(scores, targets, ignore, config.threshold)
     top = multilabel_metrics(scores, targets, ignore, config.threshold, top_k=config.top_k)
-    summary = {key: value for key, value in overall.items() if key != "ap"}
-    summary["ap"] = {name: (None if np.isnan(ap) else float(ap)) for name, ap in zip(names, overall["ap"])}
-    summary["top3"] = {key: top[key] for key in tables.THRESHOLDED}
+    summary = {key: _number(value) for key, value in overall.items() if key != "ap"}
+    summary["ap"] = {name: _number(ap) for name, ap in zip(names, overall["ap"])}
+    summary["top3"] = {key: _number(top[key]) for key in tables.THRESHOLDED}
     return summary
+
+
+def _number(value) -> float | None:
+    """A metric for strict JSON: a float, or None where it is undefined (NaN: e.g. no class has a positive)."""
+    return None if value is None or np.isnan(value) else float(value)
 
 
 def split_dataset(annotations: pd.DataFrame, split: str, root: str, vocabulary: dict, recipe: dict) -> MultiLabelImages:
