@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+import zlib
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 
-def write_jpeg(path: Path, size=(32, 24), seed: int = 0) -> Path:
+def write_jpeg(path: Path, size=(32, 24), seed: int | None = None) -> Path:
+    """Random pixels, seeded by ``seed`` or else by the path: two files never share their bytes by accident."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    seed = zlib.crc32(str(path).encode()) if seed is None else seed
     pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
     Image.fromarray(pixels).save(path, quality=90)
     return path
@@ -24,7 +27,7 @@ def write_coco_split(root: Path, annotation_file: str, image_folder: str, images
         image.setdefault("height", 24)
         if write_images:
             folder = root / image_folder if image_folder else root
-            write_jpeg(folder / image["file_name"], (image["width"], image["height"]), seed=image["id"])
+            write_jpeg(folder / image["file_name"], (image["width"], image["height"]))
     for number, annotation in enumerate(annotations, start=1):
         annotation.setdefault("id", number)
         annotation.setdefault("iscrowd", 0)
@@ -42,7 +45,7 @@ def write_voc(root: Path, trainval: dict[str, list], test: dict[str, list], crlf
         (root / "ImageSets/Main").mkdir(parents=True, exist_ok=True)
         (root / f"ImageSets/Main/{list_name}.txt").write_text(newline.join(images) + newline)
         for number, (image_id, objects) in enumerate(images.items()):
-            write_jpeg(root / "JPEGImages" / f"{image_id}.jpg", (40, 30), seed=number)
+            write_jpeg(root / "JPEGImages" / f"{image_id}.jpg", (40, 30))
             write_voc_xml(root / "Annotations" / f"{image_id}.xml", image_id, objects)
 
 
@@ -73,4 +76,4 @@ def write_nuswide(root: Path, concepts: list[str], train: dict[str, set], test: 
             (labels_dir / f"Labels_{concept}_{suffix}.txt").write_text("\r\n".join(column) + "\r\n")
         for number, entry in enumerate(entries):
             if entry not in missing:
-                write_jpeg(root / "Flickr" / entry.replace("\\", "/"), (36, 28), seed=number)
+                write_jpeg(root / "Flickr" / entry.replace("\\", "/"), (36, 28))

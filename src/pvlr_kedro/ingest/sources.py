@@ -18,6 +18,7 @@ from pvlr_kedro.ingest.coco import CocoOptions, read_coco
 from pvlr_kedro.ingest.csv_labels import CsvOptions, read_labels_csv
 from pvlr_kedro.ingest.errors import IngestionError
 from pvlr_kedro.ingest.images import check_images
+from pvlr_kedro.ingest.leakage import check_listed_once, check_split_overlap, split_overlap
 from pvlr_kedro.ingest.nuswide import NusWideOptions, read_nuswide
 from pvlr_kedro.ingest.table import records_table, summarise
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
@@ -46,6 +47,7 @@ class SourceConfig:
     image_check: str = "header"
     skip_missing_images: bool = False
     skip_unreadable_images: bool = False
+    allow_split_overlap: bool = False
     prompt_names: dict = field(default_factory=dict)
 
     @classmethod
@@ -78,13 +80,17 @@ def read_source(source: SourceConfig) -> tuple[pd.DataFrame, dict, dict]:
         raise IngestionError(f"benchmark root not found: {source.root} (set `{source.namespace}.root`)")
     reader = READERS[source.format][1]
     ingested = reader(source.root, source.options, source.namespace)
+    check_listed_once(ingested.records, where=str(source.root))
     records, skipped = check_images(
         source.root, ingested.records, source.image_check, namespace=source.namespace,
         skip_missing=source.skip_missing_images, skip_unreadable=source.skip_unreadable_images,
     )
     table = records_table(records, where=str(source.root))
     vocabulary = build_vocabulary(ingested.classes, source.prompt_names, namespace=source.namespace)
+    overlap = split_overlap(source.root, records)
     summary = summarise(table, vocabulary["names"], ingested.dropped, skipped)
+    summary["in_both_splits"] = check_split_overlap(overlap, source.allow_split_overlap, where=str(source.root),
+                                                    parameter=f"{source.namespace}.allow_split_overlap")
     return table, vocabulary, summary
 
 
