@@ -53,7 +53,28 @@ def test_unchanged_configuration_is_not_generated_again(tmp_path):
     assert generate(tmp_path) is False
     assert (tmp_path / "train/000001.jpg").stat().st_mtime_ns == stamp
     assert generate(tmp_path, seed=3) is True
-    assert not (tmp_path.parent / (tmp_path.name + ".partial")).exists()
+    assert not list(tmp_path.parent.glob(f".{tmp_path.name}.*.partial"))
+
+
+def test_a_users_folder_named_like_a_partial_one_is_never_touched(tmp_path):
+    root = tmp_path / "demo"
+    (tmp_path / "demo.partial").mkdir()
+    (tmp_path / "demo.partial/notes.txt").write_text("mine")
+    killed = tmp_path / ".demo.abc.partial"  # what a user made, without the generator's marker
+    killed.mkdir()
+    (killed / "keep.txt").write_text("mine too")
+    assert generate(root) is True
+    assert (tmp_path / "demo.partial/notes.txt").read_text() == "mine"
+    assert (killed / "keep.txt").read_text() == "mine too"
+
+
+def test_regeneration_refuses_to_delete_files_a_user_put_in_the_generated_root(tmp_path):
+    root = tmp_path / "demo"
+    assert generate(root) is True
+    (root / "train/my_label_fix.json").write_text("{}")
+    with pytest.raises(IngestionError, match=r"holds files the demo generator did not write: train/my_label_fix.json"):
+        generate(root, seed=5)
+    assert (root / "train/my_label_fix.json").exists() and (root / "train/000001.jpg").exists()
 
 
 def test_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path):

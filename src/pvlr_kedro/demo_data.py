@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
-from pvlr_kedro.ingest.errors import IngestionError
+from pvlr_kedro.ingest.errors import IngestionError, preview
 
 CLASSES = (  # name, glyph, colour
     ("person", "cross", (240, 130, 30)), ("bicycle", "ring", (40, 80, 220)), ("car", "square", (220, 40, 40)),
@@ -37,6 +38,8 @@ SCENES = {  # background tint, {class: relative frequency}
     "living room": ((130, 100, 80), {"chair": 6, "clock": 5, "cup": 4, "person": 4, "dog": 3}),
 }
 MANIFEST = "demo_manifest.json"
+PARTIAL_SUFFIX = ".partial"  # a generation in progress: .<root name>.<random>.partial beside the root
+PARTIAL_MARKER = ".pvlr-demo-partial"
 
 
 @dataclass(frozen=True)
@@ -65,15 +68,19 @@ class DemoConfig:
 def generate_demo(root: Path, config: DemoConfig, layout: dict[str, tuple[str, str]]) -> bool:
     """Write the demo set under ``root``; ``layout`` maps split → (annotation file, image folder).
 
-    Returns False when ``root`` already holds the set for this configuration.
+    Returns False when ``root`` already holds the set for this configuration. Nothing a user
+    wrote is deleted: the set is built in a fresh, marked folder beside ``root``; an existing
+    ``root`` is replaced only when it is a generated set holding no file the generator did not
+    write (its manifest lists them); else the generator refuses, naming what it found.
     """
-    manifest = {"config": asdict(config), "layout": {k: list(v) for k, v in layout.items()}}
-    if _read_manifest(root) == manifest:
+    wanted = {"config": asdict(config), "layout": {k: list(v) for k, v in layout.items()}}
+    found = _read_manifest(root)
+    if found is not None and {k: found.get(k) for k in wanted} == wanted:
         return False
-    if root.exists() and any(root.iterdir()) and _read_manifest(root) is None:
-        raise IngestionError(f"{root} exists and is not a generated demo set ({MANIFEST} missing): refusing to overwrite it")
-    partial = root.with_name(root.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
+    _refuse_foreign_files(root, found)
+    _remove_own_partials(root)
+    partial = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=PARTIAL_SUFFIX, dir=_parent(root)))
+    (partial / PARTIAL_MARKER).touch()
     rng = np.random.default_rng(config.seed)
     first_id = 1
     for split, count in (("train", config.train_images), ("test", config.test_images)):
@@ -82,10 +89,41 @@ def generate_demo(root: Path, config: DemoConfig, layout: dict[str, tuple[str, s
         (partial / annotation_file).parent.mkdir(parents=True, exist_ok=True)
         (partial / annotation_file).write_text(json.dumps(coco))
         first_id += count
-    (partial / MANIFEST).write_text(json.dumps(manifest, indent=2))
-    shutil.rmtree(root, ignore_errors=True)
+    (partial / PARTIAL_MARKER).unlink()
+    files = sorted(p.relative_to(partial).as_posix() for p in partial.rglob("*") if p.is_file())
+    (partial / MANIFEST).write_text(json.dumps({**wanted, "files": files}, indent=2))
+    if root.exists():
+        shutil.rmtree(root)  # checked above: only files this generator wrote
     partial.rename(root)
     return True
+
+
+def _parent(root: Path) -> Path:
+    root.parent.mkdir(parents=True, exist_ok=True)
+    return root.parent
+
+
+def _refuse_foreign_files(root: Path, manifest: dict | None) -> None:
+    """An error naming the files in ``root`` that the generator did not write (all of them without a manifest)."""
+    if not root.exists() or not any(root.iterdir()):
+        return
+    if manifest is None:
+        raise IngestionError(f"{root} exists and is not a generated demo set ({MANIFEST} missing): refusing to "
+                             f"overwrite it")
+    own = set(manifest.get("files", [])) | {MANIFEST}
+    foreign = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
+                     if p.is_file() and p.relative_to(root).as_posix() not in own)
+    if foreign:
+        raise IngestionError(f"{root} holds files the demo generator did not write: {preview(foreign)}; refusing to "
+                             f"regenerate over them (move them elsewhere, or point the root at another folder)")
+
+
+def _remove_own_partials(root: Path) -> None:
+    """Folders a killed generation left beside ``root``: only those carrying the generator's marker."""
+    if root.parent.is_dir():
+        for folder in root.parent.glob(f".{root.name}.*{PARTIAL_SUFFIX}"):
+            if (folder / PARTIAL_MARKER).is_file():
+                shutil.rmtree(folder)
 
 
 def category_id(index: int) -> int:
