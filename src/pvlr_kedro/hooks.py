@@ -1,6 +1,9 @@
-"""Project hooks: every parameter check runs before any node does real work."""
+"""Project hooks: the project's root is the working directory of every run, and every parameter
+check runs before any node does real work."""
 
 from __future__ import annotations
+
+import os
 
 from kedro.framework.hooks import hook_impl
 
@@ -18,6 +21,7 @@ class ValidateParametersFirst:
 
     @hook_impl
     def after_context_created(self, context) -> None:
+        os.chdir(context.project_path)  # the catalog's relative paths: the same files from any subfolder
         self.configured = set(file_parameters(context.project_path, context.env))
 
     @hook_impl

@@ -18,7 +18,8 @@ def test_registry_names_every_user_facing_pipeline():
     assert set(pipelines["__default__"].all_outputs()) == set(pipelines["demo"].all_outputs())
     assert {"coco.annotations", "coco.vocabulary", "coco.ingestion_summary"} <= pipelines["train_coco"].all_outputs()
     assert pipelines["ingest_voc"].all_outputs() == {"voc.source", "voc.annotations", "voc.vocabulary",
-                                                     "voc.ingestion_summary"}
+                                                     "voc.ingestion_summary", "voc.image_source"}
+    assert {"predict", "export", "as_printed"} <= set(pipelines)
 
 
 def test_demo_generates_and_ingests_through_the_coco_reader(project):
@@ -67,7 +68,20 @@ def test_environments_override_parameters_key_by_key(project):
     run_pipeline(project, "demo", env="ci")
     summary = json.loads((project / "data/08_reporting/demo/ingestion_summary.json").read_text())
     assert summary["images"] == {"train": 30, "test": 10}
-    assert summary["root"] == "data/01_raw/demo"  # the rest of the block still comes from base
+    assert summary["root"] == str(project / "data/01_raw/demo")  # the rest of the block still comes from base
+
+
+def test_a_run_from_a_subfolder_with_a_home_root_reads_and_writes_the_projects_places(project, monkeypatch):
+    home = project.parent / "home"
+    monkeypatch.setenv("HOME", str(home))
+    (project / "notebooks").mkdir()
+    monkeypatch.chdir(project / "notebooks")
+    params = {"demo": {**TINY_DEMO["demo"], "root": "~/demo_images", "train": {"epochs": 1, "progress_bar": False}}}
+    run_pipeline(project, "demo", params)
+    source = json.loads((project / "data/03_primary/demo/image_source.json").read_text())
+    assert source["root"] == str(home / "demo_images") and (home / "demo_images/train").is_dir()
+    assert list(project.glob("data/08_reporting/demo/metrics.json/*/metrics.json"))
+    assert not (project / "notebooks/data").exists()
 
 
 def test_generator_parameters_are_checked(tmp_path):

@@ -37,12 +37,15 @@ def test_fingerprint_changes_with_what_is_computed_not_how():
                                 "ignore": [[], []]})
     vocabulary = {"names": ["a", "b"], "prompt_names": ["a", "b"], "source_ids": [1, 2]}
     recipe = resolve_recipe(PAPER, {}, run="r", benchmark="b")
-    base = run_fingerprint(annotations, vocabulary, recipe)
+    source = {"root": "/data/coco", "format": "coco", "signature": "0123456789abcdef"}
+    base = run_fingerprint(annotations, vocabulary, recipe, source)
     executed = {**recipe, "train": {**recipe["train"], "num_workers": 0, "device": "cpu", "progress_bar": False}}
-    assert run_fingerprint(annotations, vocabulary, executed) == base
+    assert run_fingerprint(annotations, vocabulary, executed, source) == base
     for changed in ({**recipe, "train": {**recipe["train"], "lr": 2e-4}},
                     {**recipe, "model": {**recipe["model"], "kap": False}},
                     {**recipe, "loss": {**recipe["loss"], "kcr_weight": 2.0}}):
-        assert run_fingerprint(annotations, vocabulary, changed) != base
+        assert run_fingerprint(annotations, vocabulary, changed, source) != base
     relabelled = annotations.assign(labels=[[1], [1]])
-    assert run_fingerprint(relabelled, vocabulary, recipe) != base
+    assert run_fingerprint(relabelled, vocabulary, recipe, source) != base
+    for other in ({**source, "root": "/mnt/other/coco"}, {**source, "signature": "fedcba9876543210"}):
+        assert run_fingerprint(annotations, vocabulary, recipe, other) != base  # other images never resume

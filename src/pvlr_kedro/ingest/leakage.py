@@ -60,6 +60,19 @@ def check_split_overlap(pairs: list[tuple[str, str]], allowed: bool, *, where: s
     return len(pairs)
 
 
+def image_signature(root: Path, records: list[ImageRecord], sample: int = 32, workers: int = 8) -> str:
+    """A cheap fingerprint of the images themselves: every file's path and size, and the bytes of an evenly
+    spaced sample, so that a run on other images (same names and labels) never resumes another's checkpoint."""
+    paths = sorted({r.path for r in records})
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        sizes = list(pool.map(lambda p: _size(root / p), paths))
+    chosen = paths[:: max(1, len(paths) // sample)][:sample]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        digests = list(pool.map(lambda p: _digest(root / p), chosen))
+    text = "\n".join(f"{p}\t{s}" for p, s in zip(paths, sizes)) + "\n" + "\n".join(digests)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
 def _size(path: Path) -> int | None:
     try:
         return path.stat().st_size

@@ -9,6 +9,7 @@ a typo must not silently read the wrong files.
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from pvlr_kedro.ingest.coco import CocoOptions, read_coco
 from pvlr_kedro.ingest.csv_labels import CsvOptions, read_labels_csv
 from pvlr_kedro.ingest.errors import IngestionError
 from pvlr_kedro.ingest.images import check_images
-from pvlr_kedro.ingest.leakage import check_listed_once, check_split_overlap, split_overlap
+from pvlr_kedro.ingest.leakage import check_listed_once, check_split_overlap, image_signature, split_overlap
 from pvlr_kedro.ingest.nuswide import NusWideOptions, read_nuswide
 from pvlr_kedro.ingest.table import records_table, summarise
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
@@ -51,8 +52,12 @@ class SourceConfig:
     prompt_names: dict = field(default_factory=dict)
 
     @classmethod
-    def from_params(cls, params: dict, namespace: str) -> SourceConfig:
-        """Build from a benchmark's parameter block; unknown keys and a missing root are errors."""
+    def from_params(cls, params: dict, namespace: str, base: Path | None = None) -> SourceConfig:
+        """Build from a benchmark's parameter block; unknown keys and a missing root are errors.
+
+        The root rule: ``~`` expanded, a relative root taken from ``base`` (the project's root,
+        not the working directory), and the absolute result used by every later step.
+        """
         data = {key: value for key, value in params.items() if key not in RUN_BLOCKS}
         kind = data.pop("format", None)
         if kind not in READERS:
@@ -70,8 +75,13 @@ class SourceConfig:
             raise IngestionError(f"`{namespace}.root` is not set: point it at the benchmark's folder")
         options = options_class(**{k: _plain(v) for k, v in data.items() if k in specific})
         shared = {k: _plain(v) for k, v in data.items() if k in common and k != "root"}
-        return cls(namespace=namespace, format=kind, root=Path(str(data["root"])).expanduser(),
-                   options=options, **shared)
+        return cls(namespace=namespace, format=kind, root=resolve_root(data["root"], base), options=options, **shared)
+
+
+def resolve_root(root, base: Path | None) -> Path:
+    """``~`` expanded; relative to ``base`` (else the working directory); absolute and normalised."""
+    path = Path(str(root)).expanduser()
+    return Path(os.path.normpath(path if path.is_absolute() else (base or Path.cwd()) / path))
 
 
 def read_source(source: SourceConfig) -> tuple[pd.DataFrame, dict, dict]:
@@ -91,6 +101,7 @@ def read_source(source: SourceConfig) -> tuple[pd.DataFrame, dict, dict]:
     summary = summarise(table, vocabulary["names"], ingested.dropped, skipped)
     summary["in_both_splits"] = check_split_overlap(overlap, source.allow_split_overlap, where=str(source.root),
                                                     parameter=f"{source.namespace}.allow_split_overlap")
+    summary["image_signature"] = image_signature(source.root, records)
     return table, vocabulary, summary
 
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+
 import pandas as pd
+from kedro.utils import find_kedro_project
 
 from pvlr_kedro.demo_data import DemoConfig, generate_demo
 from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
@@ -18,7 +21,7 @@ def prepare_source(benchmark: dict, namespace: str) -> SourceConfig:
     A block with a ``generator`` (the demo, and every benchmark in the ``smoke`` environment)
     first has the demo set generated where it points, in COCO format.
     """
-    source = SourceConfig.from_params(benchmark, namespace)
+    source = SourceConfig.from_params(benchmark, namespace, base=find_kedro_project(Path.cwd()) or Path.cwd())
     if benchmark.get("generator") is not None:
         generate_demo_dataset(source, benchmark["generator"])
     return source
@@ -35,11 +38,13 @@ def generate_demo_dataset(source: SourceConfig, generator: dict) -> None:
     log.info("%s demo data set under %s", "Generated the" if written else "Reusing the unchanged", source.root)
 
 
-def ingest_annotations(source: SourceConfig) -> tuple[pd.DataFrame, dict, dict]:
-    """Read and check the benchmark's annotations: table, vocabulary, summary."""
+def ingest_annotations(source: SourceConfig) -> dict:
+    """Read and check the benchmark's annotations: table, vocabulary, summary, and the image source
+    (the absolute root and a signature of the images) that every run on the benchmark reads."""
     table, vocabulary, summary = read_source(source)
     summary = {"benchmark": source.namespace, "format": source.format, "root": str(source.root), **summary}
+    image_source = {"root": str(source.root), "format": source.format, "signature": summary["image_signature"]}
     log.info("%s: %d train / %d test images, %d classes, dropped %s, skipped %s", source.namespace,
              summary["images"]["train"], summary["images"]["test"], len(vocabulary["names"]),
              summary["dropped"], summary["skipped"])
-    return table, vocabulary, summary
+    return {"annotations": table, "vocabulary": vocabulary, "ingestion_summary": summary, "image_source": image_source}

@@ -9,11 +9,12 @@ from pvlr_kedro.pipelines.ingestion.nodes import ingest_annotations, prepare_sou
 
 
 def create_pipeline(namespace: str) -> Pipeline:
-    """``<namespace>.annotations``, ``.vocabulary`` and ``.ingestion_summary`` from ``params:<namespace>``."""
+    """``<namespace>.annotations``, ``.vocabulary``, ``.ingestion_summary`` and ``.image_source`` from
+    ``params:<namespace>``."""
     prepare = bind(prepare_source, namespace=namespace)
     nodes = [
         Node(prepare, inputs="params:benchmark", outputs="source", name="prepare_source"),
-        Node(ingest_annotations, inputs="source", outputs=["annotations", "vocabulary", "ingestion_summary"],
-             name="ingest_annotations"),
+        Node(ingest_annotations, inputs="source", name="ingest_annotations",
+             outputs={key: key for key in ("annotations", "vocabulary", "ingestion_summary", "image_source")}),
     ]
     return Pipeline(nodes, namespace=namespace, parameters={"params:benchmark": f"params:{namespace}"})

@@ -57,16 +57,18 @@ def encode_hard_prompts(vocabulary: dict, recipe: dict):
 
 
 def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddings, recipe: dict,
-                root: str) -> tuple[TrainedModel, pd.DataFrame]:
+                image_source: dict) -> tuple[TrainedModel, pd.DataFrame]:
     """Train (or resume) the run's model; the trained bundle and the per-epoch history."""
     config = TrainConfig.from_params(recipe["train"])
     seed_everything(config.seed)
     model = build_model(recipe["model"], vocabulary["prompt_names"], hard_prompt_embeddings)
+    root = image_source["root"]
     train_set, test_set = (split_dataset(annotations, split, root, vocabulary, recipe) for split in ("train", "test"))
     if not (test_set.targets.bool() & ~test_set.ignore).any():
         raise ValueError(f"run `{recipe['run']}`: no test image has any (non-ignored) label, so mAP is undefined: "
                          f"check the test annotations of `{recipe['benchmark']}`")
-    folder = CHECKPOINT_ROOT / recipe["run"] / "checkpoints" / run_fingerprint(annotations, vocabulary, recipe)
+    folder = CHECKPOINT_ROOT / recipe["run"] / "checkpoints" / run_fingerprint(annotations, vocabulary, recipe,
+                                                                               image_source)
     final, ema, history = fit(model, train_set, test_set, config, LossConfig.from_params(recipe["loss"]), folder)
     history = pd.DataFrame(history).assign(device=str(config.torch_device()))
     trained = TrainedModel(dataclasses.asdict(model.config), vocabulary, _cpu(final.state_dict()),
@@ -74,20 +76,22 @@ def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddi
     return trained, history
 
 
-def run_fingerprint(annotations: pd.DataFrame, vocabulary: dict, recipe: dict) -> str:
-    """What a run computes: model, training semantics, loss, vocabulary and training data — not how it executes."""
+def run_fingerprint(annotations: pd.DataFrame, vocabulary: dict, recipe: dict, image_source: dict) -> str:
+    """What a run computes: model, training semantics, loss, vocabulary and training data (labels, the
+    images' root and signature) — not how it executes."""
     semantics = {key: value for key, value in recipe["train"].items() if key not in EXECUTION_KEYS}
     rows = annotations[annotations["split"] == "train"]
     data = [(i, [int(x) for x in labels], [int(x) for x in ignore])
             for i, labels, ignore in zip(rows["image_id"], rows["labels"], rows["ignore"])]
-    return fingerprint(recipe["model"], semantics, recipe["loss"], vocabulary, data)
+    return fingerprint(recipe["model"], semantics, recipe["loss"], vocabulary, data, image_source)
 
 
-def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dict, root: str) -> tuple[pd.DataFrame, dict]:
+def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dict,
+                   image_source: dict) -> tuple[pd.DataFrame, dict]:
     """Test-split scores of the reported (EMA) model, and the metrics of both the final and the EMA model."""
     config, train = EvalConfig.from_params(recipe["eval"]), TrainConfig.from_params(recipe["train"])
     vocabulary = trained.vocabulary
-    test_set = split_dataset(annotations, "test", root, vocabulary, recipe)
+    test_set = split_dataset(annotations, "test", image_source["root"], vocabulary, recipe)
     targets, ignore = test_set.targets.numpy(), test_set.ignore.numpy()
     metrics, scores = {}, {}
     for which in ("final", "ema"):

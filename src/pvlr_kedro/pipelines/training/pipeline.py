@@ -1,7 +1,8 @@
 """The run template: recipe → hard prompts → train → evaluate → report, in a run namespace.
 
 A run namespace is a benchmark (``demo``, ``coco``, …) or a table row (``table4.full``);
-its data (annotations, vocabulary, root) come from its benchmark's namespace, and its
+its data (annotations, vocabulary, the image source: absolute root and image signature) come
+from its benchmark's namespace, and its
 parameters from the layers it names: the paper's recipe, the benchmark, then the row.
 """
 
@@ -23,15 +24,16 @@ def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
         Node(recipe, inputs=layers, outputs="recipe", name="resolve_recipe", tags=["parameters"]),
         Node(encode_hard_prompts, inputs=["vocabulary", "recipe"], outputs="hard_prompt_embeddings",
              name="encode_hard_prompts"),
-        Node(train_model, inputs=["annotations", "vocabulary", "hard_prompt_embeddings", "recipe", "params:root"],
+        Node(train_model, inputs=["annotations", "vocabulary", "hard_prompt_embeddings", "recipe", "image_source"],
              outputs=["model", "history"], name="train_model"),
-        Node(evaluate_model, inputs=["model", "annotations", "recipe", "params:root"], outputs=["scores", "metrics"],
+        Node(evaluate_model, inputs=["model", "annotations", "recipe", "image_source"], outputs=["scores", "metrics"],
              name="evaluate_model"),
         Node(report_run, inputs=["metrics", "history", "scores", "annotations", "recipe"], outputs=REPORT_OUTPUTS,
              name="report_run"),
     ]
     return Pipeline(
         nodes, namespace=run,
-        inputs={"annotations": f"{benchmark}.annotations", "vocabulary": f"{benchmark}.vocabulary"},
-        parameters={"params:root": f"params:{benchmark}.root", **{layer: layer for layer in layers}},
+        inputs={"annotations": f"{benchmark}.annotations", "vocabulary": f"{benchmark}.vocabulary",
+                "image_source": f"{benchmark}.image_source"},
+        parameters={layer: layer for layer in layers},
     )
