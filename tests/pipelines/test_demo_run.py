@@ -141,7 +141,7 @@ def test_hard_prompt_node_matches_what_the_model_computes_itself(demo_run, monke
 
     monkeypatch.chdir(demo_run)
     paper, demo = load(demo_run, "params:paper"), load(demo_run, "params:demo")
-    recipe = resolve_recipe(paper, demo, run="demo", benchmark="demo")
+    recipe = resolve_recipe(False, paper, demo, run="demo", benchmark="demo")
     vocabulary = json.loads((demo_run / "data/03_primary/demo/vocabulary.json").read_text())
     given = encode_hard_prompts(vocabulary, recipe)
     seed_everything(recipe["train"]["seed"])

@@ -21,7 +21,7 @@ def test_the_paper_block_matches_the_library_defaults(block):
 def test_layers_merge_key_by_key_and_the_last_wins():
     benchmark = {"root": "x", "model": {"backbone": "RN50"}, "train": {"epochs": 5}}
     row = {"model": {"kap": False, "cap": "none", "channel_interaction": False, "relation_aggregation": False}}
-    recipe = resolve_recipe(PAPER, benchmark, row, run="t.r", benchmark="coco")
+    recipe = resolve_recipe(False, PAPER, benchmark, row, run="t.r", benchmark="coco")
     assert recipe["model"]["backbone"] == "RN50" and recipe["model"]["kap"] is False
     assert recipe["model"]["image_size"] == 448 and recipe["train"]["epochs"] == 5 and recipe["train"]["lr"] == 1e-4
     assert (recipe["run"], recipe["benchmark"]) == ("t.r", "coco")
@@ -29,14 +29,14 @@ def test_layers_merge_key_by_key_and_the_last_wins():
 
 def test_a_typo_in_a_row_is_an_error_naming_the_run():
     with pytest.raises(ValueError, match=r"run `t.r`: unknown model parameters: kapp"):
-        resolve_recipe(PAPER, {"model": {"kapp": False}}, run="t.r", benchmark="coco")
+        resolve_recipe(False, PAPER, {"model": {"kapp": False}}, run="t.r", benchmark="coco")
 
 
 def test_fingerprint_changes_with_what_is_computed_not_how():
     annotations = pd.DataFrame({"image_id": ["1", "2"], "split": ["train", "test"], "labels": [[0], [1]],
                                 "ignore": [[], []]})
     vocabulary = {"names": ["a", "b"], "prompt_names": ["a", "b"], "source_ids": [1, 2]}
-    recipe = resolve_recipe(PAPER, {}, run="r", benchmark="b")
+    recipe = resolve_recipe(False, PAPER, {}, run="r", benchmark="b")
     source = {"root": "/data/coco", "format": "coco", "signature": "0123456789abcdef"}
     base = run_fingerprint(annotations, vocabulary, recipe, source)
     executed = {**recipe, "train": {**recipe["train"], "num_workers": 0, "device": "cpu", "progress_bar": False}}

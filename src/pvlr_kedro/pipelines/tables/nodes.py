@@ -35,6 +35,7 @@ def report_paper_table(spec: dict, smoke: bool, *inputs, table: str, benchmarks:
     flat = inputs[len(benchmarks):]
     results = {key: dict(zip(parts, flat[i * len(parts): (i + 1) * len(parts)])) for i, key in enumerate(keys)}
     frame = paper_tables.build_table(spec, results)
+    smoke = smoke or any(result["recipe"].get("smoke") for result in results.values())  # provenance travels
     markdown = paper_tables.markdown_report(table, spec, smoke, summaries, results, frame)
     outputs = [markdown, frame.rename_axis("row").reset_index()]
     if spec.get("plot"):

@@ -19,17 +19,20 @@ from pvlr_kedro.pvlr.training import EXECUTION_KEYS, TrainConfig, fit, predict, 
 from pvlr_kedro.reporting import figures, tables
 
 log = logging.getLogger(__name__)
+SMOKE_BANNER = ("**SMOKE RUN**: a tiny randomly initialised backbone on generated stand-in data, trained briefly. "
+                "These numbers test the pipeline; they are **not comparable with the paper's**.")
 RUN_BLOCKS = {"model": PVLRConfig, "train": TrainConfig, "loss": LossConfig, "eval": EvalConfig}
 CHECKPOINT_ROOT = Path("data/06_models")
 
 
-def resolve_recipe(*layers: dict, run: str, benchmark: str) -> dict:
+def resolve_recipe(smoke: bool, *layers: dict, run: str, benchmark: str) -> dict:
     """Merge the parameter layers (paper ← benchmark ← table row) block by block, and check every block.
 
     The model block is the model as it will be built (``PVLRConfig.resolve``: QuickGELU explicit,
     IFM left out where it has nothing to fuse); ``notes`` says what was left out, and the log too.
+    ``smoke`` travels with the recipe, so every result made in the smoke environment says so.
     """
-    recipe = {"run": run, "benchmark": benchmark}
+    recipe = {"run": run, "benchmark": benchmark, "smoke": bool(smoke)}
     for block, config in RUN_BLOCKS.items():
         merged = {}
         for layer in layers:
@@ -158,6 +161,7 @@ def _markdown(metrics, history, main, per_class, annotations, recipe) -> str:
     lines = [
         f"# {recipe['run']}: PVLR results",
         "",
+        *([SMOKE_BANNER, ""] if recipe.get("smoke") else []),
         f"Benchmark `{recipe['benchmark']}`: {counts.get('train', 0)} training / {counts.get('test', 0)} test images, "
         f"{len(per_class.columns) - 1} classes. Backbone {model['backbone']} "
         f"(weights: {model['pretrained'] or 'none, random init'}) at "

@@ -21,7 +21,7 @@ def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
     """The template in namespace ``run``; ``layers`` are parameter names such as ``params:paper``."""
     recipe = bind(resolve_recipe, run=run, benchmark=benchmark)
     nodes = [
-        Node(recipe, inputs=layers, outputs="recipe", name="resolve_recipe", tags=["parameters"]),
+        Node(recipe, inputs=["params:smoke", *layers], outputs="recipe", name="resolve_recipe", tags=["parameters"]),
         Node(encode_hard_prompts, inputs=["vocabulary", "recipe"], outputs="hard_prompt_embeddings",
              name="encode_hard_prompts"),
         Node(train_model, inputs=["annotations", "vocabulary", "hard_prompt_embeddings", "recipe", "image_source"],
@@ -35,5 +35,5 @@ def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
         nodes, namespace=run,
         inputs={"annotations": f"{benchmark}.annotations", "vocabulary": f"{benchmark}.vocabulary",
                 "image_source": f"{benchmark}.image_source"},
-        parameters={layer: layer for layer in layers},
+        parameters={layer: layer for layer in ["params:smoke", *layers]},
     )
