@@ -1,14 +1,22 @@
-"""The project's parameters as its files define them (``--params`` left out)."""
+"""The project's parameters as its files define them (``--params`` left out).
+
+Read with OmegaConf directly, not with a second Kedro config loader: each Kedro loader
+registers the ``globals`` resolver as its own, and a second one would make the session's
+catalog resolve ``${globals:…}`` from the wrong environment.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from kedro.config import OmegaConfigLoader
 from kedro.framework.project import settings
+from omegaconf import OmegaConf
 
 
 def file_parameters(project: Path, env: str | None = None) -> dict:
-    """Parameters of ``conf/base`` merged with ``env`` (``local`` when None), without runtime parameters."""
-    loader = OmegaConfigLoader(conf_source=str(project / settings.CONF_SOURCE), env=env, **settings.CONFIG_LOADER_ARGS)
-    return loader["parameters"]
+    """``conf/base`` parameters merged key by key with ``env``'s (``local`` when None)."""
+    merged = OmegaConf.create()
+    for folder in ("base", env or "local"):
+        for path in sorted((project / settings.CONF_SOURCE / folder).rglob("parameters*.yml")):
+            merged = OmegaConf.merge(merged, OmegaConf.load(path))
+    return OmegaConf.to_container(merged, resolve=False)
