@@ -41,13 +41,28 @@ def test_non_image_found_by_header_check(coco_root):
         read(coco_root)
 
 
-def test_truncated_body_found_only_by_full_decode(coco_root):
+def test_truncated_body_found_by_the_default_full_decode_and_missed_by_the_header_check(coco_root):
     write_jpeg(coco_root / "2.jpg", (64, 64))
     truncate(coco_root / "2.jpg")
-    table, _, _ = read(coco_root)  # the header is intact
-    assert len(table) == 4
     with pytest.raises(IngestionError, match=r"2\.jpg \(OSError: image file is truncated"):
-        read(coco_root, image_check="decode")
+        read(coco_root)
+    table, _, _ = read(coco_root, image_check="header")  # the header is intact
+    assert len(table) == 4
+
+
+def test_recorded_sizes_are_the_displayed_ones(tmp_path):
+    from PIL import Image
+
+    from tests.ingest.test_csv_labels import read as read_csv_source
+    from tests.ingest.test_csv_labels import write_csv
+
+    write_csv(tmp_path)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 64×32, shown turned by 90°
+    Image.new("RGB", (64, 32), (200, 10, 10)).save(tmp_path / "imgs/a.jpg", exif=exif)
+    table, _, _ = read_csv_source(tmp_path)
+    row = table.set_index("image_id").loc["imgs/a.jpg"]
+    assert (row["width"], row["height"]) == (32, 64)
 
 
 def test_unreadable_images_skipped_and_counted_when_asked(coco_root):

@@ -1,8 +1,9 @@
-"""The image check: every listed image must exist and, by default, open as an image.
+"""The image check: every listed image must exist and, by default, decode as an image.
 
-Modes: ``header`` (open and read the header: catches empty, non-image and header-truncated
-files, and gives width and height), ``decode`` (decode all pixels: also catches a truncated
-body), ``none`` (existence only). Missing and unreadable images are an error that names
+Modes: ``decode`` (the default: decode all pixels, so a truncated body is caught here and
+not inside training; about 1.25 ms per COCO-sized photo, ``benchmarks/image_check.py``),
+``header`` (open and read the header: catches empty, non-image and header-truncated files),
+``none`` (existence only). Sizes are the displayed ones (EXIF orientation applied). Missing and unreadable images are an error that names
 them, unless the user asked to skip them; skips are counted per split.
 """
 

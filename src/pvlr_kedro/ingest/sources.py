@@ -45,7 +45,7 @@ class SourceConfig:
     format: str
     root: Path
     options: object
-    image_check: str = "header"
+    image_check: str = "decode"
     skip_missing_images: bool = False
     skip_unreadable_images: bool = False
     allow_split_overlap: bool = False
