@@ -50,3 +50,10 @@ def test_renaming_an_unknown_class_or_sharing_a_prompt_is_an_error():
         build_vocabulary(classes, {"cow": "cattle"}, namespace="voc")
     with pytest.raises(IngestionError, match="same prompt name: dog"):
         build_vocabulary(classes, {"cat": "dog"}, namespace="voc")
+
+
+def test_a_data_key_of_the_wrong_type_names_the_key_and_value():
+    from pvlr_kedro.ingest import IngestionError, SourceConfig
+
+    with pytest.raises(IngestionError, match=r"coco.skip_missing_images='flase': expected true or false"):
+        SourceConfig.from_params({"format": "coco", "root": "x", "skip_missing_images": "flase"}, "coco")

@@ -53,6 +53,20 @@ def test_train_custom_needs_only_the_root_override(project, tmp_path_factory):
                                                           ("train", "pics/b.jpg")]
 
 
+def test_a_test_split_without_any_label_is_an_error_before_training(project, tmp_path_factory):
+    root = tmp_path_factory.mktemp("unlabelled_test")
+    from tests.formats import write_jpeg
+
+    for name in ("a", "b", "c"):
+        write_jpeg(root / f"{name}.jpg")
+    (root / "labels.csv").write_text("path,labels,split\na.jpg,cat,train\nb.jpg,dog,train\nc.jpg,,test\n")
+    params = {"custom": {"root": str(root), "format": "csv", "labels_csv": "labels.csv", **TINY_RUN}}
+    with pytest.raises(ValueError, match=r"run `custom`: no test image has any \(non-ignored\) label, so mAP is "
+                                         r"undefined"):
+        run_pipeline(project, "train_custom", params)
+    assert not list(project.glob("data/06_models/custom/checkpoints/*/*.pt"))
+
+
 def test_an_error_loses_nothing_already_written(project):
     run_pipeline(project, "demo", TINY_DEMO)
     written = {p: p.read_bytes() for p in (project / "data").rglob("*") if p.is_file() and "01_raw" not in p.parts}

@@ -142,3 +142,18 @@ def test_export_without_the_extra_says_which_to_install(monkeypatch):
     model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, ["dog", "cat"])
     with pytest.raises(ImportError, match=r"needs onnxruntime: pip install -e \"\.\[export\]\""):
         export_onnx(model, "unused.onnx")
+
+
+def test_a_version_from_the_future_does_not_shadow_the_latest(trained, monkeypatch, caplog):
+    from pvlr_kedro.datasets import load_run_model
+
+    project, _ = trained
+    monkeypatch.chdir(project)
+    future = project / "data/06_models/demo/model.pt/2999-01-01T00.00.00.000Z/model.pt"
+    future.parent.mkdir(parents=True)
+    future.write_bytes(b"not a model")  # were it chosen, loading would fail
+    with caplog.at_level("WARNING"):
+        assert load_run_model("demo").vocabulary["names"]
+    assert "dated in the future, passed over: 2999-01-01T00.00.00.000Z" in caplog.text
+    future.unlink()
+    future.parent.rmdir()

@@ -23,6 +23,7 @@ from pvlr_kedro.ingest.leakage import check_listed_once, check_split_overlap, im
 from pvlr_kedro.ingest.nuswide import NusWideOptions, read_nuswide
 from pvlr_kedro.ingest.table import records_table, summarise
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
+from pvlr_kedro.pvlr.params import check_types
 from pvlr_kedro.ingest.voc import VocOptions, read_voc
 
 READERS = {
@@ -49,7 +50,7 @@ class SourceConfig:
     skip_missing_images: bool = False
     skip_unreadable_images: bool = False
     allow_split_overlap: bool = False
-    prompt_names: dict = field(default_factory=dict)
+    prompt_names: dict | None = field(default_factory=dict)
 
     @classmethod
     def from_params(cls, params: dict, namespace: str, base: Path | None = None) -> SourceConfig:
@@ -75,6 +76,10 @@ class SourceConfig:
             raise IngestionError(f"`{namespace}.root` is not set: point it at the benchmark's folder")
         options = options_class(**{k: _plain(v) for k, v in data.items() if k in specific})
         shared = {k: _plain(v) for k, v in data.items() if k in common and k != "root"}
+        try:
+            check_types(cls, shared, namespace)
+        except ValueError as err:
+            raise IngestionError(str(err)) from None
         return cls(namespace=namespace, format=kind, root=resolve_root(data["root"], base), options=options, **shared)
 
 

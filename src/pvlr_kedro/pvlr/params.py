@@ -18,11 +18,16 @@ def from_params(cls, params: dict, block: str):
     unknown = sorted(set(params) - known)
     if unknown:
         raise ValueError(f"unknown {block} parameters: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    check_types(cls, params, block)
+    return cls(**params)
+
+
+def check_types(cls, params: dict, block: str) -> None:
+    """Each value of ``params`` of its dataclass field's declared type; an error names the key and value."""
     hints = typing.get_type_hints(cls)
     for key, value in params.items():
-        if not _matches(value, hints[key]):
+        if key in hints and not _matches(value, hints[key]):
             raise ValueError(f"{block}.{key}={value!r}: expected {_describe(hints[key])}")
-    return cls(**params)
 
 
 def _alternatives(hint) -> tuple:
