@@ -157,3 +157,22 @@ def test_a_version_from_the_future_does_not_shadow_the_latest(trained, monkeypat
     assert "dated in the future, passed over: 2999-01-01T00.00.00.000Z" in caplog.text
     future.unlink()
     future.parent.rmdir()
+
+
+def test_a_csv_with_ground_truth_and_a_baseline_run_fills_figure_7s_table(trained, monkeypatch):
+    from pvlr_kedro.pipelines.prediction.nodes import draw_qualitative_table, list_images
+
+    project, folder = trained
+    monkeypatch.chdir(project)
+    (folder / "listed.csv").write_text("path,labels\nupright.png,person|car\nnested/plain.bmp,\n")
+    images = list_images({"images": str(folder / "listed.csv")})
+    assert list(images["labels"]) == [["person", "car"], []]
+    scores, _, _ = predict(project, images=str(folder / "listed.csv"), baseline="demo")
+    assert list(scores["path"]) == ["upright.png", "nested/plain.bmp"]
+    captured = {}
+    monkeypatch.setattr("pvlr_kedro.reporting.pictures.qualitative_table",
+                        lambda pictures, columns: captured.update(columns) or "figure")
+    draw_qualitative_table(scores, images, {"images": str(folder / "listed.csv"), "baseline": "demo"})
+    assert list(captured) == ["Ground truth", "Baseline: demo", "PVLR: demo"]
+    assert captured["Ground truth"] == [["person", "car"], []]
+    assert captured["Baseline: demo"] == captured["PVLR: demo"]  # the same run as its own baseline
