@@ -119,3 +119,34 @@ def test_a_non_finite_loss_stops_the_run_naming_epoch_and_step_and_keeps_the_che
                            device="cpu", resume=False, nonfinite="skip", eval_every=0)
     _, _, history = fit(model, train_set, test_set, skipping, LOSS, tmp_path / "skip")
     assert history[0]["skipped_steps"] == 5
+
+
+@pytest.mark.parametrize(("weights", "quick_gelu"), [("local", None), ("local", True), (None, True), (None, None)])
+def test_the_saved_bundle_rebuilds_the_trained_network_in_every_weights_mode(demo_sets, tmp_path, weights,
+                                                                              quick_gelu):
+    import dataclasses
+
+    import open_clip
+    from open_clip.transformer import QuickGELU
+
+    from pvlr_kedro.pvlr.checkpoint import TrainedModel
+    from pvlr_kedro.pvlr.training import predict
+
+    (train_set, test_set), vocabulary = demo_sets
+    params = {"backbone": "pvlr-tiny-vit", "pretrained": None, "image_size": 64, "quick_gelu": quick_gelu}
+    if weights == "local":
+        torch.save(open_clip.create_model("pvlr-tiny-vit").state_dict(), tmp_path / "clip.pt")
+        params["pretrained"] = str(tmp_path / "clip.pt")
+    seed_everything(0)
+    model = build_model(params, vocabulary["prompt_names"])
+    config = TrainConfig(epochs=1, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False, device="cpu",
+                         eval_every=0, ema_decay=0.5)
+    _, ema, _ = fit(model, train_set, test_set, config, LOSS, tmp_path / "run")
+    trained = TrainedModel(dataclasses.asdict(model.config), vocabulary, model.state_dict(), ema.state_dict())
+    (tmp_path / "clip.pt").unlink(missing_ok=True)  # the bundle needs no weights file to be rebuilt
+    rebuilt = trained.build("ema")
+    expected = predict(ema, test_set, 4, torch.device("cpu"))
+    torch.testing.assert_close(torch.from_numpy(predict(rebuilt, test_set, 4, torch.device("cpu"))),
+                               torch.from_numpy(expected), rtol=1e-5, atol=1e-5)
+    quick = [isinstance(m, QuickGELU) for m in rebuilt.visual_tokens.modules()]
+    assert any(quick) == bool(quick_gelu)
