@@ -87,7 +87,8 @@ def test_table7_smoke_times_both_strategies_with_the_shared_timing_function(smok
     assert seconds["pre_interaction"]["text_checkpointing"] and not seconds["post_interaction"]["text_checkpointing"]
     assert not seconds["post_interaction"]["bf16_autocast"]  # a CPU: training runs without autocast, and so does the timing
     report = latest(smoke_project, "data/smoke/08_reporting/table7/report.md/*/report.md").read_text()
-    assert "bf16 autocast off, text-encoder checkpointing on for pre-interaction" in report
+    assert ("bf16 autocast off, text-encoder checkpointing on for pre-interaction, text pass over the prompts' own "
+            "length") in report
     ratio = seconds["pre_interaction"]["seconds"] / seconds["post_interaction"]["seconds"]
     assert f"Step-time ratio pre/post on coco: ours {ratio:.1f}×" in report and "paper 5.9×" in report
     table = pd.read_csv(latest(smoke_project, "data/smoke/08_reporting/table7/report.csv/*/report.csv")).set_index("row")

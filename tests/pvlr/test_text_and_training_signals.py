@@ -89,3 +89,27 @@ def test_in_inference_soft_prompts_are_encoded_once_and_score_as_before():
     with torch.no_grad():
         moved = model(images)["logits"]
     assert calls == [len(NAMES)] * 2 and not torch.allclose(moved, first)
+
+
+def test_the_text_pass_over_the_prompts_own_length_equals_the_full_pass():
+    lengths = {}
+    outputs = {}
+    for context in (None, 77):
+        torch.manual_seed(0)
+        model = build_model({"backbone": "pvlr-tiny-rn", **TINY, "text_context": context}, NAMES)
+        seen = []
+        model.text_encoder.transformer.register_forward_hook(lambda m, a, o: seen.append(o.shape[1]))
+        with torch.no_grad():
+            outputs[context] = (model.cap.prompt_features(None, model.text_encoder), model.hard_prompt_embeddings)
+        lengths[context] = seen[0]
+        state = model.state_dict()
+        outputs[context] += ({k: v.shape for k, v in state.items()},)
+    assert lengths[77] == 77 and lengths[None] == 4 + 2 + 2 + 1  # SOT, X X X X, "traffic light", ".", EOT
+    torch.testing.assert_close(outputs[None][0], outputs[77][0], rtol=1e-5, atol=1e-5)  # CAP's prompts
+    torch.testing.assert_close(outputs[None][1], outputs[77][1], rtol=1e-5, atol=1e-5)  # KAP's hard prompts
+    assert outputs[None][2] == outputs[77][2]  # no parameter or state-dict entry changes
+
+
+def test_a_text_context_shorter_than_a_prompt_is_refused():
+    with pytest.raises(ValueError, match=r"model.text_context=5 must be between the longest prompt's"):
+        build_model({"backbone": "pvlr-tiny-rn", **TINY, "text_context": 5}, NAMES)

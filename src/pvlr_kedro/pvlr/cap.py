@@ -30,7 +30,7 @@ class ContextAwarePrompting(nn.Module):
         self.mode = mode
         if mode in ("soft", "pre_interaction"):
             self.context = nn.Parameter(torch.randn(prompt_tokens, encoder.width) * 0.02)  # L×w, as CoOp
-            self.register_buffer("name_ids", torch.empty(0, dtype=torch.long))
+            self.register_buffer("name_ids", torch.empty(0, dtype=torch.long), persistent=False)  # from the names
             self.set_class_names(encoder, names)
         if mode == "pre_interaction":
             self.visual_to_text = nn.Linear(dim, encoder.width)

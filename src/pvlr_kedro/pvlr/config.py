@@ -41,6 +41,8 @@ class PVLRConfig:
         similarity=dot`` is the method exactly as its equations print it.
     text_checkpointing: gradient checkpointing in the frozen text encoder (same loss and
         gradients, less memory: pre-interaction CAP at the paper's batch needs it).
+    text_context: token positions through CLIP's text tower: None cuts after the longest
+        prompt (the same features as the full pass, a fraction of the work), 77 is the full pass.
     """
 
     backbone: str = "RN101"
@@ -65,6 +67,7 @@ class PVLRConfig:
     similarity: str = "cosine"
     logit_scale: float = 10.0
     text_checkpointing: bool = False
+    text_context: int | None = None
 
     def __post_init__(self) -> None:
         _require(self.backbone in open_clip.list_models(),

@@ -161,7 +161,7 @@ class PVLR(nn.Module):
 def make_text_encoder(config: PVLRConfig, clip: nn.Module) -> nn.Module:
     """CLIP's own text tower, or the named Hugging Face encoder (frozen either way)."""
     if config.text_encoder == "clip":
-        encoder = CLIPTextEncoder(clip, open_clip.get_tokenizer(config.backbone))
+        encoder = CLIPTextEncoder(clip, open_clip.get_tokenizer(config.backbone), config.text_context)
     else:
         encoder = HFTextEncoder(config.text_encoder)
     encoder.set_checkpointing(config.text_checkpointing)

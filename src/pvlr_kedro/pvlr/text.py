@@ -14,11 +14,17 @@ from torch import nn
 
 
 class CLIPTextEncoder(nn.Module):
-    """CLIP's text tower (open_clip 3.x, batch-first), pooled at the end-of-text token."""
+    """CLIP's text tower (open_clip 3.x, batch-first), pooled at the end-of-text token.
 
-    def __init__(self, clip_model: nn.Module, tokenizer) -> None:
+    ``context``: token positions run through the tower. None (the default) cuts the sequences
+    after the longest prompt's end-of-text token: under CLIP's causal mask the positions after
+    it change nothing at the end-of-text token, so the features equal the full 77-position
+    pass and cost a fraction of it. An integer runs that many positions (77: the full pass).
+    """
+
+    def __init__(self, clip_model: nn.Module, tokenizer, context: int | None = None) -> None:
         super().__init__()
-        self.tokenizer = tokenizer
+        self.tokenizer, self.context = tokenizer, context
         self.token_embedding = clip_model.token_embedding
         self.positional_embedding = clip_model.positional_embedding
         self.transformer = clip_model.transformer
@@ -30,14 +36,21 @@ class CLIPTextEncoder(nn.Module):
         self.requires_grad_(False)
 
     def tokenize(self, texts: list[str]) -> torch.Tensor:
-        return self.tokenizer(texts)  # N×77
+        ids = self.tokenizer(texts)  # N×77
+        needed = int(ids.argmax(dim=-1).max()) + 1  # through the longest prompt's end-of-text token
+        length = needed if self.context is None else self.context
+        if not needed <= length <= ids.shape[1]:
+            raise ValueError(f"model.text_context={self.context} must be between the longest prompt's {needed} "
+                             f"tokens and {ids.shape[1]}")
+        return ids[:, :length]  # N×T
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         return self.token_embedding(ids)  # N×T×w
 
     def encode_embeddings(self, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
-        x = x + self.positional_embedding.to(x.dtype)
-        x = self.transformer(x, attn_mask=self.attn_mask)
+        length = x.shape[-2]
+        x = x + self.positional_embedding[:length].to(x.dtype)
+        x = self.transformer(x, attn_mask=self.attn_mask[:length, :length])
         x = self.ln_final(x)  # N×T×w
         x = x[torch.arange(x.shape[0], device=x.device), ids.argmax(dim=-1)]  # N×w, at the end-of-text token
         return x @ self.text_projection  # N×d

@@ -102,10 +102,15 @@ def _speed_ratio(results: dict) -> list[str]:
             lines.append(f"Step-time ratio pre/post on {benchmark}: ours {ratio:.1f}× (batch "
                          f"{timing['batch_size']}, {timing['device']}, bf16 autocast "
                          f"{'on' if timing.get('bf16_autocast') else 'off'}, text-encoder checkpointing "
-                         f"{'on' if pre['timing'].get('text_checkpointing') else 'off'} for pre-interaction); "
+                         f"{'on' if pre['timing'].get('text_checkpointing') else 'off'} for pre-interaction, text "
+                         f"pass over {_text_positions(timing.get('text_context'))}); "
                          "paper 5.9× (2.40 s / 0.41 s, batch 64). Across machines compare the ratio, not the seconds.")
             lines.append("")
     return lines
+
+
+def _text_positions(context: int | None) -> str:
+    return "the prompts' own length" if context is None else f"{context} token positions"
 
 
 def _run_info(spec: dict, summaries: dict, results: dict) -> str:

@@ -23,6 +23,7 @@ def measure_training_step(vocabulary: dict, recipe: dict, timing: dict) -> dict:
     return {"seconds": seconds, "batch_size": timing["batch_size"], "device": str(device),
             "bf16_autocast": train.amp and device.type == "cuda", "accumulate": train.accumulate,
             "text_checkpointing": model.config.text_checkpointing,
+            "text_context": model.config.text_context,
             "image_size": recipe["model"]["image_size"], "backbone": recipe["model"]["backbone"]}
 
 
