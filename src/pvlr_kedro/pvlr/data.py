@@ -5,6 +5,11 @@ is named by its path and its record's image id.
 
 Training: square resize to the model's input size, then (each switchable) horizontal flip
 and RandAugment, as the peers (ASL, Query2Label) do. Test: square resize, no crop.
+
+One seeding rule: an epoch's order is a global permutation drawn from (seed, epoch) (the
+training loop's sampler), and each sample's augmentation is drawn from (seed, epoch, index)
+(``set_epoch``), so the images a step sees do not depend on the number of loader workers or
+processes.
 """
 
 from __future__ import annotations
@@ -31,8 +36,15 @@ def image_transform(image_size: int, train: bool, hflip: bool = True, randaugmen
     return transforms.Compose(steps)
 
 
+def sample_seed(seed: int, epoch: int, index: int) -> int:
+    """The augmentation seed of sample ``index`` in ``epoch`` of a run seeded ``seed``."""
+    return ((seed * 1_000_003 + epoch) * 100_000_007 + index) % 2**63
+
+
 class MultiLabelImages(Dataset):
     """One split of an annotation table: (image, targets C float, ignore C bool) per row."""
+
+    augmentation: tuple[int, int] | None = None  # (seed, epoch) once ``set_epoch`` was called
 
     def __init__(self, table: pd.DataFrame, root: str | Path, classes: int, transform) -> None:
         self.root, self.classes, self.transform = Path(root), classes, transform
@@ -44,12 +56,21 @@ class MultiLabelImages(Dataset):
     def __len__(self) -> int:
         return len(self.paths)
 
+    def set_epoch(self, seed: int, epoch: int) -> None:
+        """Draw each sample's augmentation from (seed, epoch, index) from now on."""
+        self.augmentation = (seed, epoch)
+
     def __getitem__(self, index: int):
         try:
             image = load_rgb(self.root / self.paths[index])
         except UnreadableImage as err:
             raise UnreadableImage(f"{err} (record image_id={self.image_ids[index]!r})") from err
-        return self.transform(image), self.targets[index], self.ignore[index]
+        if self.augmentation is None:
+            return self.transform(image), self.targets[index], self.ignore[index]
+        with torch.random.fork_rng(devices=[]):  # the global generator is left as it was
+            torch.manual_seed(sample_seed(*self.augmentation, index))
+            pixels = self.transform(image)
+        return pixels, self.targets[index], self.ignore[index]
 
 
 def multi_hot(column: pd.Series, classes: int) -> torch.Tensor:

@@ -4,8 +4,9 @@ AdamW, cosine decay of the learning rate per optimiser step, an EMA of the weigh
 ModelEmaV3 under the schedule of ``ema_decay``), bf16 autocast on CUDA, gradient
 accumulation that equals the full batch (``accumulate_gradients``), and a checkpoint at
 every epoch end (model, EMA, optimiser, scheduler, epoch, RNG states). Shuffling and
-augmentation are seeded from (seed, epoch), so a run resumed after a crash gives the same
-weights as one never interrupted. The history holds, per epoch, the loss and each of its
+augmentation follow one seeding rule (an epoch's order from (seed, epoch), each sample's
+augmentation from (seed, epoch, index): ``pvlr.data``), so a run resumed after a crash gives
+the same weights as one never interrupted, whatever the number of loader workers. The history holds, per epoch, the loss and each of its
 terms, λ, α of Eq. 7, the similarity scale and the EMA decay in force.
 """
 
@@ -193,6 +194,8 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: 
 def _train_epoch(model, ema, optimiser, scheduler, train_set, config: TrainConfig, loss: LossConfig, epoch: int,
                  state: dict, device: torch.device) -> dict:
     seed_everything(config.seed * 100_003 + epoch)
+    if hasattr(train_set, "set_epoch"):
+        train_set.set_epoch(config.seed, epoch)
     loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True, drop_last=False,
                         num_workers=config.num_workers, pin_memory=config.pin_memory and device.type == "cuda",
                         generator=torch.Generator().manual_seed(config.seed * 100_003 + epoch),
