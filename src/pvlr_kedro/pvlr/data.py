@@ -67,9 +67,13 @@ class MultiLabelImages(Dataset):
             raise UnreadableImage(f"{err} (record image_id={self.image_ids[index]!r})") from err
         if self.augmentation is None:
             return self.transform(image), self.targets[index], self.ignore[index]
-        with torch.random.fork_rng(devices=[]):  # the global generator is left as it was
-            torch.manual_seed(sample_seed(*self.augmentation, index))
+        generator = torch.default_generator  # the one torchvision's random transforms draw from
+        saved = generator.get_state()
+        generator.manual_seed(sample_seed(*self.augmentation, index))  # not torch.manual_seed: 100× cheaper
+        try:
             pixels = self.transform(image)
+        finally:
+            generator.set_state(saved)  # the global generator is left as it was
         return pixels, self.targets[index], self.ignore[index]
 
 
