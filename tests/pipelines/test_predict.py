@@ -62,7 +62,7 @@ def test_every_good_image_is_scored_and_every_broken_one_listed(trained, monkeyp
     assert list(labels.columns) == ["path", "labels", "top3"] and len(labels) == 8
     assert latest(project, "data/08_reporting/predict/sheet.png/*/sheet.png").stat().st_size > 5000
     pictures = sorted((project / "data/08_reporting/predict/attention").glob("*.png"))
-    assert len(pictures) == 8 and "nested__palette.png" in [p.name for p in pictures]
+    assert len(pictures) == 8 and "nested__palette_png.png" in [p.name for p in pictures]
     assert latest(project, "data/08_reporting/predict/qualitative.png/*/qualitative.png").exists()
 
 

@@ -122,7 +122,7 @@ def _listing(pairs) -> str:
 def draw_contact_sheet(labels: pd.DataFrame, images: pd.DataFrame, predict: dict):
     """A grid of the first images with their predicted labels (above the threshold, else the top-k)."""
     shown = labels.head(PredictConfig.from_params(predict).sheet_images)
-    files = dict(zip(images["path"], images["file"]))
+    files = _files(images)
     captions = [f"{row['path']}\n" + (row["labels"] or f"(below threshold) {row.iloc[2]}").replace(" | ", "\n")
                 for _, row in shown.iterrows()]
     return pictures.contact_sheet([_thumbnail(files[p]) for p in shown["path"]], captions)
@@ -136,7 +136,7 @@ def draw_attention(predictor: Predictor, scores: pd.DataFrame, images: pd.DataFr
     if unknown:
         raise ValueError(f"predict.explain: {', '.join(unknown)} not among the classes scored "
                          f"(add them to predict.classes)")
-    files = dict(zip(images["path"], images["file"]))
+    files = _files(images)
     out = {}
     for _, row in scores.head(config.attention_images).iterrows():
         values = row.iloc[1:].astype(float)
@@ -149,14 +149,19 @@ def draw_attention(predictor: Predictor, scores: pd.DataFrame, images: pd.DataFr
 
 
 def _partition(path: str) -> str:
-    return Path(path).with_suffix("").as_posix().replace("/", "__")
+    """``nested/a.jpg`` → ``nested__a_jpg``: one flat, unique name per image."""
+    return Path(path).as_posix().replace("/", "__").replace(".", "_")
+
+
+def _files(images: pd.DataFrame) -> dict:
+    return dict(zip(images["path"], images["file"]))
 
 
 def draw_qualitative_table(scores: pd.DataFrame, images: pd.DataFrame, predict: dict):
     """Figure 7's table for the first images: ground truth (when listed), a baseline run's
     predictions (``predict.baseline``) and this model's, each above the threshold."""
     config = PredictConfig.from_params(predict)
-    shown = scores.head(8)
+    shown, files = scores.head(8), _files(images)
     columns = {}
     truth = images.set_index("path")["labels"]
     if truth.notna().any():
@@ -164,11 +169,9 @@ def draw_qualitative_table(scores: pd.DataFrame, images: pd.DataFrame, predict: 
     if config.baseline:
         baseline = load_predictor({**predict, "model_version": None, "classes": list(scores.columns[1:])},
                                   run=config.baseline)
-        files = dict(zip(images["path"], images["file"]))
         other = baseline.predict_files([files[p] for p in shown["path"]], list(shown["path"])).scores
         columns[f"Baseline: {config.baseline}"] = _above(other, config.threshold)
     columns[f"PVLR: {config.model}"] = _above(shown, config.threshold)
-    files = dict(zip(images["path"], images["file"]))
     return pictures.qualitative_table([_thumbnail(files[p]) for p in shown["path"]], columns)
 
 
