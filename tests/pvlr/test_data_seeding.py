@@ -44,3 +44,14 @@ def test_each_sample_is_augmented_from_its_seed_epoch_and_index(train_set):
     before = torch.get_rng_state()
     train_set[3]
     assert torch.equal(before, torch.get_rng_state())  # the global generator is untouched
+
+
+def test_num_workers_auto_is_the_machines_cores_and_other_words_are_refused():
+    import os
+
+    from pvlr_kedro.pvlr.training import TrainConfig
+
+    assert TrainConfig.from_params({"num_workers": "auto", "device": "cpu"}).workers == os.cpu_count()
+    assert TrainConfig.from_params({"num_workers": 3, "device": "cpu"}).workers == 3
+    with pytest.raises(ValueError, match=r"train.num_workers='many'"):
+        TrainConfig.from_params({"num_workers": "many", "device": "cpu"})

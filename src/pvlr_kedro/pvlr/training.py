@@ -13,6 +13,7 @@ terms, λ, α of Eq. 7, the similarity scale and the EMA decay in force.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -46,7 +47,7 @@ class TrainConfig:
     seed: int = 0
     amp: bool = True
     device: str = "auto"
-    num_workers: int = 8
+    num_workers: int | str = "auto"
     pin_memory: bool = True
     hflip: bool = True
     randaugment: bool = True
@@ -61,7 +62,8 @@ class TrainConfig:
             "epochs": self.epochs >= 1, "batch_size": self.batch_size >= 1, "lr": self.lr > 0,
             "weight_decay": self.weight_decay >= 0, "ema_decay": 0 <= self.ema_decay < 1,
             "accumulate": 1 <= self.accumulate <= self.batch_size,
-            "num_workers": self.num_workers >= 0, "eval_every": self.eval_every >= 0,
+            "num_workers": self.num_workers == "auto" or (isinstance(self.num_workers, int) and self.num_workers >= 0),
+            "eval_every": self.eval_every >= 0,
             "keep_checkpoints": self.keep_checkpoints >= 1, "nonfinite": self.nonfinite in ("stop", "skip"),
         }
         bad = [key for key, ok in checks.items() if not ok]
@@ -70,7 +72,7 @@ class TrainConfig:
         if bad:
             values = ", ".join(f"train.{key}={getattr(self, key)!r}" for key in bad)
             raise ValueError(f"invalid training parameters: {values} (epochs, batch_size ≥ 1; 1 ≤ accumulate ≤ "
-                             f"batch_size; lr > 0; 0 ≤ ema_decay < 1; num_workers, eval_every ≥ 0; nonfinite: stop or skip)")
+                             f"batch_size; lr > 0; 0 ≤ ema_decay < 1; eval_every ≥ 0; num_workers ≥ 0 or auto; nonfinite: stop or skip)")
 
     @classmethod
     def from_params(cls, params: dict) -> TrainConfig:
@@ -80,6 +82,12 @@ class TrainConfig:
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
+
+    @property
+    def workers(self) -> int:
+        """Loader worker processes: ``num_workers``, or with ``auto`` the machine's cores (the seeding
+        rule makes the result independent of the number)."""
+        return (os.cpu_count() or 1) if self.num_workers == "auto" else self.num_workers
 
     def autocast(self, device: torch.device):
         """bf16 autocast on CUDA when ``amp`` (training, evaluation and the Table 7 timing alike)."""
@@ -197,7 +205,7 @@ def _train_epoch(model, ema, optimiser, scheduler, train_set, config: TrainConfi
     if hasattr(train_set, "set_epoch"):
         train_set.set_epoch(config.seed, epoch)
     loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True, drop_last=False,
-                        num_workers=config.num_workers, pin_memory=config.pin_memory and device.type == "cuda",
+                        num_workers=config.workers, pin_memory=config.pin_memory and device.type == "cuda",
                         generator=torch.Generator().manual_seed(config.seed * 100_003 + epoch),
                         persistent_workers=False)
     model.train()
@@ -284,5 +292,5 @@ def predict(model: torch.nn.Module, dataset, batch_size: int, device: torch.devi
 
 
 def evaluate_map(model: torch.nn.Module, dataset, config: TrainConfig, device: torch.device) -> float:
-    scores = predict(model, dataset, config.batch_size, device, config.num_workers, config.amp)
+    scores = predict(model, dataset, config.batch_size, device, config.workers, config.amp)
     return multilabel_metrics(scores, dataset.targets.numpy(), dataset.ignore.numpy())["mAP"]

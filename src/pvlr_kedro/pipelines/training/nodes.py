@@ -99,7 +99,7 @@ def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dic
     metrics, scores = {}, {}
     for which in ("final", "ema"):
         scores[which] = predict(trained.build(which), test_set, config.batch_size, train.torch_device(),
-                                train.num_workers, train.amp)
+                                train.workers, train.amp)
         if not np.isfinite(scores[which]).all():
             raise FloatingPointError(f"run `{recipe['run']}`: the {which} model's test scores contain NaN or infinity "
                                      f"({int((~np.isfinite(scores[which])).sum())} of {scores[which].size}); "
