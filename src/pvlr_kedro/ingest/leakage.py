@@ -29,21 +29,25 @@ def check_listed_once(records: list[ImageRecord], *, where: str) -> None:
                                  f"counted twice")
 
 
-def split_overlap(root: Path, records: list[ImageRecord], workers: int = 8) -> list[tuple[str, str]]:
+def file_sizes(root: Path, records: list[ImageRecord]) -> dict[str, int | None]:
+    """Every listed file's size (None when it cannot be read), one ``stat`` each: the overlap check and the
+    image signature both use it."""
+    paths = sorted({r.path for r in records})
+    return dict(zip(paths, _parallel(lambda p: _size(root / p), paths)))
+
+
+def split_overlap(root: Path, records: list[ImageRecord], sizes: dict[str, int | None]) -> list[tuple[str, str]]:
     """(train path, test path) of every image in both splits: the same path or the same bytes."""
     train = {r.path for r in records if r.split == "train"}
     test = {r.path for r in records if r.split == "test"}
     pairs = [(path, path) for path in sorted(train & test)]
     by_size: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"train": [], "test": []})
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        sizes = dict(zip(sorted(train ^ test), pool.map(lambda p: _size(root / p), sorted(train ^ test))))
-    for path, size in sizes.items():
-        if size is not None:
-            by_size[size]["train" if path in train else "test"].append(path)
+    for path in sorted(train ^ test):
+        if sizes[path] is not None:
+            by_size[sizes[path]]["train" if path in train else "test"].append(path)
     candidates = [group for group in by_size.values() if group["train"] and group["test"]]
     to_hash = sorted({p for group in candidates for paths in group.values() for p in paths})
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        digests = dict(zip(to_hash, pool.map(lambda p: _digest(root / p), to_hash)))
+    digests = dict(zip(to_hash, _parallel(lambda p: _digest(root / p), to_hash)))
     for group in candidates:
         test_by_digest = {digests[p]: p for p in group["test"]}
         pairs += [(p, test_by_digest[digests[p]]) for p in group["train"] if digests[p] in test_by_digest]
@@ -60,17 +64,20 @@ def check_split_overlap(pairs: list[tuple[str, str]], allowed: bool, *, where: s
     return len(pairs)
 
 
-def image_signature(root: Path, records: list[ImageRecord], sample: int = 32, workers: int = 8) -> str:
+def image_signature(root: Path, sizes: dict[str, int | None], sample: int = 32) -> str:
     """A cheap fingerprint of the images themselves: every file's path and size, and the bytes of an evenly
     spaced sample, so that a run on other images (same names and labels) never resumes another's checkpoint."""
-    paths = sorted({r.path for r in records})
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        sizes = list(pool.map(lambda p: _size(root / p), paths))
+    paths = sorted(sizes)
     chosen = paths[:: max(1, len(paths) // sample)][:sample]
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        digests = list(pool.map(lambda p: _digest(root / p), chosen))
-    text = "\n".join(f"{p}\t{s}" for p, s in zip(paths, sizes)) + "\n" + "\n".join(digests)
+    digests = _parallel(lambda p: _digest(root / p), chosen)
+    text = "\n".join(f"{p}\t{sizes[p]}" for p in paths) + "\n" + "\n".join(digests)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _parallel(function, items: list, workers: int = 8) -> list:
+    """``function`` over ``items`` in threads (file I/O), results in order."""
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(function, items))
 
 
 def _size(path: Path) -> int | None:

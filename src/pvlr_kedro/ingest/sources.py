@@ -19,7 +19,13 @@ from pvlr_kedro.ingest.coco import CocoOptions, read_coco
 from pvlr_kedro.ingest.csv_labels import CsvOptions, read_labels_csv
 from pvlr_kedro.ingest.errors import IngestionError
 from pvlr_kedro.ingest.images import check_images
-from pvlr_kedro.ingest.leakage import check_listed_once, check_split_overlap, image_signature, split_overlap
+from pvlr_kedro.ingest.leakage import (
+    check_listed_once,
+    check_split_overlap,
+    file_sizes,
+    image_signature,
+    split_overlap,
+)
 from pvlr_kedro.ingest.nuswide import NusWideOptions, read_nuswide
 from pvlr_kedro.ingest.table import records_table, summarise
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
@@ -102,11 +108,12 @@ def read_source(source: SourceConfig) -> tuple[pd.DataFrame, dict, dict]:
     )
     table = records_table(records, where=str(source.root))
     vocabulary = build_vocabulary(ingested.classes, source.prompt_names, namespace=source.namespace)
-    overlap = split_overlap(source.root, records)
+    sizes = file_sizes(source.root, records)
+    overlap = split_overlap(source.root, records, sizes)
     summary = summarise(table, vocabulary["names"], ingested.dropped, skipped)
     summary["in_both_splits"] = check_split_overlap(overlap, source.allow_split_overlap, where=str(source.root),
                                                     parameter=f"{source.namespace}.allow_split_overlap")
-    summary["image_signature"] = image_signature(source.root, records)
+    summary["image_signature"] = image_signature(source.root, sizes)
     return table, vocabulary, summary
 
 
