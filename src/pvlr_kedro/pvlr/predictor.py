@@ -11,6 +11,7 @@ frozen text encoder (``PVLR.set_class_names``); its score comes with no retraini
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from pvlr_kedro.pvlr.checkpoint import TrainedModel
 from pvlr_kedro.pvlr.data import image_transform
 from pvlr_kedro.pvlr.images import UnreadableImage, load_rgb
 from pvlr_kedro.pvlr.model import PVLR
+from pvlr_kedro.pvlr.training import bf16_autocast
 
 # The attention maps a picture can show: DMA's visual-to-semantic map (Eq. 8) and CAP's
 # cross-attention of each label to the image (Eq. 4).
@@ -111,18 +113,14 @@ class Predictor:
     def attention(self, picture: Image.Image, classes: list[str]) -> dict[str, np.ndarray]:
         """The attention maps of ``classes`` (being scored) over the image grid: {map name: K×h×w}."""
         out = self._forward(self.transform(picture)[None])
-        grid = self.model.config.image_size // self._stride()
         rows = [self.classes.index(name) for name in classes]
-        return {key: out["attention"][key][0, rows].float().cpu().reshape(len(rows), grid, grid).numpy()
-                for key in ATTENTION_MAPS if key in out["attention"]}  # K×M → K×h×w
+        maps = {key: out["attention"][key][0, rows].float().cpu() for key in ATTENTION_MAPS if key in out["attention"]}
+        return {key: grid.unflatten(-1, (math.isqrt(grid.shape[-1]), -1)).numpy()  # K×M → K×h×w (a square grid)
+                for key, grid in maps.items()}
 
     def _forward(self, batch: torch.Tensor) -> dict:
-        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp and self.device.type == "cuda"):
+        with bf16_autocast(self.device, self.amp):
             return self.model(batch.to(self.device))
-
-    def _stride(self) -> int:
-        visual = self.model.visual_tokens.visual
-        return 32 if self.model.visual_tokens.is_resnet else visual.patch_size[0]
 
     def _frame(self, paths: list[str], scores: np.ndarray) -> pd.DataFrame:
         frame = pd.DataFrame(scores, columns=self.classes)

@@ -91,7 +91,12 @@ class TrainConfig:
 
     def autocast(self, device: torch.device):
         """bf16 autocast on CUDA when ``amp`` (training, evaluation and the Table 7 timing alike)."""
-        return torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.amp and device.type == "cuda")
+        return bf16_autocast(device, self.amp)
+
+
+def bf16_autocast(device: torch.device, amp: bool = True):
+    """The one mixed-precision rule: bf16 autocast on CUDA when ``amp``, full precision elsewhere."""
+    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda")
 
 
 def device_unavailable(device: str) -> str | None:
@@ -285,7 +290,7 @@ def predict(model: torch.nn.Module, dataset, batch_size: int, device: torch.devi
     loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
     scores = []
     for images, _, _ in loader:
-        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda"):
+        with bf16_autocast(device, amp):
             logits = model(images.to(device))["logits"]
         scores.append(torch.sigmoid(logits.float()).cpu())
     return torch.cat(scores).numpy()
