@@ -95,13 +95,9 @@ class PVLR(nn.Module):
         if not names:
             raise ValueError("at least one class name is needed")
         self.class_names = list(names)
-        device = next(self.parameters()).device
         if self.cap is not None and self.config.uses_soft_prompts:
             self.cap.set_class_names(self.text_encoder, self.class_names)
-        for buffer, texts in (("hard_prompt_embeddings", hard_prompts(self.config.hard_prompt, self.class_names)),
-                              ("name_embeddings", self.class_names)):
-            if hasattr(self, buffer):
-                setattr(self, buffer, encode_texts(self.text_encoder, texts).to(device))
+        self._register_label_inputs(None)  # the hard prompts and bare names of the new names
         self._label_cache = None
 
     def labels(self, features: torch.Tensor) -> torch.Tensor:
