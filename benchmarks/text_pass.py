@@ -13,21 +13,9 @@ import statistics
 import time
 
 import torch
+from coco_like import coco_names
 
 from pvlr_kedro.pvlr import build_model
-
-def names() -> list[str]:
-    """The 80 names (the two-word ones rejoined)."""
-    words = (
-        "person|bicycle|car|motorcycle|airplane|bus|train|truck|boat|traffic light|fire hydrant|stop sign|"
-        "parking meter|bench|bird|cat|dog|horse|sheep|cow|elephant|bear|zebra|giraffe|backpack|umbrella|handbag|tie|"
-        "suitcase|frisbee|skis|snowboard|sports ball|kite|baseball bat|baseball glove|skateboard|surfboard|"
-        "tennis racket|bottle|wine glass|cup|fork|knife|spoon|bowl|banana|apple|sandwich|orange|broccoli|carrot|"
-        "hot dog|pizza|donut|cake|chair|couch|potted plant|bed|dining table|toilet|tv|laptop|mouse|remote|keyboard|"
-        "cell phone|microwave|oven|toaster|sink|refrigerator|book|clock|vase|scissors|teddy bear|hair drier|toothbrush"
-    )
-    return words.split("|")
-
 
 def seconds_per_pass(model, steps: int) -> float:
     times = []
@@ -45,7 +33,7 @@ def main() -> None:
     parser.add_argument("--backbone", default="RN101")
     parser.add_argument("--steps", type=int, default=3)
     args = parser.parse_args()
-    classes = names()
+    classes = coco_names()
     assert len(classes) == 80
     result = {}
     for context in (77, None):

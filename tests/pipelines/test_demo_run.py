@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pvlr_kedro.pvlr.data import MultiLabelImages, image_transform
-from pvlr_kedro.pvlr.training import predict
+from pvlr_kedro.pvlr.data import MultiLabelImages
+from pvlr_kedro.pvlr.training import TrainConfig, predict_dataset
 from tests.conftest import project_with_runs
 from tests.pipelines.kedro_run import load, run_pipeline
 
@@ -44,11 +44,10 @@ def test_scores_are_the_reported_models_and_reload_from_the_catalog(demo_run, mo
     assert list(scores.columns) == ["image_id", *vocabulary["names"]] and len(scores) == 24
     trained = load(demo_run, "demo.model")
     annotations = pd.read_parquet(demo_run / "data/03_primary/demo/annotations.parquet")
-    test = MultiLabelImages(annotations[annotations["split"] == "test"], demo_run / "data/01_raw/demo", 16,
-                            image_transform(64, train=False))
-    import torch
-
-    again = predict(trained.build("ema"), test, 8, torch.device("cpu"))
+    test = MultiLabelImages.from_files(annotations[annotations["split"] == "test"], demo_run / "data/01_raw/demo", 16,
+                                       64)
+    config = TrainConfig(device="cpu", num_workers=0, amp=False)
+    again = predict_dataset(trained.build("ema"), test, config, 8)  # from the files: the run read its image cache
     np.testing.assert_allclose(again, scores[vocabulary["names"]].to_numpy(), rtol=1e-5, atol=1e-6)
 
 

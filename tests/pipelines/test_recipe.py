@@ -32,20 +32,24 @@ def test_a_typo_in_a_row_is_an_error_naming_the_run():
         resolve_recipe(False, PAPER, {"model": {"kapp": False}}, run="t.r", benchmark="coco")
 
 
+FILES = {"store": None, "size": 448}  # the pictures read from the files (no image cache)
+
+
 def test_fingerprint_changes_with_what_is_computed_not_how():
     annotations = pd.DataFrame({"image_id": ["1", "2"], "split": ["train", "test"], "labels": [[0], [1]],
                                 "ignore": [[], []]})
     vocabulary = {"names": ["a", "b"], "prompt_names": ["a", "b"], "source_ids": [1, 2]}
     recipe = resolve_recipe(False, PAPER, {}, run="r", benchmark="b")
     source = {"root": "/data/coco", "format": "coco", "signature": "0123456789abcdef"}
-    base = run_fingerprint(annotations, vocabulary, recipe, source)
-    executed = {**recipe, "train": {**recipe["train"], "num_workers": 0, "device": "cpu", "progress_bar": False}}
-    assert run_fingerprint(annotations, vocabulary, executed, source) == base
+    base = run_fingerprint(annotations, vocabulary, recipe, source, FILES)
+    executed = {**recipe, "train": {**recipe["train"], "num_workers": 0, "device": "cpu", "progress_bar": False,
+                                              "compile": True, "eval_every": 3}}
+    assert run_fingerprint(annotations, vocabulary, executed, source, FILES) == base
     for changed in ({**recipe, "train": {**recipe["train"], "lr": 2e-4}},
                     {**recipe, "model": {**recipe["model"], "kap": False}},
                     {**recipe, "loss": {**recipe["loss"], "kcr_weight": 2.0}}):
-        assert run_fingerprint(annotations, vocabulary, changed, source) != base
+        assert run_fingerprint(annotations, vocabulary, changed, source, FILES) != base
     relabelled = annotations.assign(labels=[[1], [1]])
-    assert run_fingerprint(relabelled, vocabulary, recipe, source) != base
+    assert run_fingerprint(relabelled, vocabulary, recipe, source, FILES) != base
     for other in ({**source, "root": "/mnt/other/coco"}, {**source, "signature": "fedcba9876543210"}):
-        assert run_fingerprint(annotations, vocabulary, recipe, other) != base  # other images never resume
+        assert run_fingerprint(annotations, vocabulary, recipe, other, FILES) != base  # other images never resume

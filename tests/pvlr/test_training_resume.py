@@ -8,7 +8,7 @@ import torch
 from pvlr_kedro.demo_data import DemoConfig, generate_demo
 from pvlr_kedro.ingest import SourceConfig, read_source
 from pvlr_kedro.pvlr import build_model
-from pvlr_kedro.pvlr.data import MultiLabelImages, image_transform
+from pvlr_kedro.pvlr.data import Augmentation, MultiLabelImages
 from pvlr_kedro.pvlr.losses import LossConfig
 from pvlr_kedro.pvlr.training import TrainConfig, fit, seed_everything
 
@@ -23,8 +23,8 @@ def demo_sets(tmp_path_factory):
     params = {"format": "coco", "root": str(root), "train_annotations": "train.json", "test_annotations": "test.json",
               "train_images": "train", "test_images": "test"}
     table, vocabulary, _ = read_source(SourceConfig.from_params(params, "demo"))
-    sets = [MultiLabelImages(table[table["split"] == split], root, 16, image_transform(64, split == "train"))
-            for split in ("train", "test")]
+    sets = [MultiLabelImages.from_files(table[table["split"] == split], root, 16, 64,
+                                        Augmentation() if split == "train" else None) for split in ("train", "test")]
     return sets, vocabulary
 
 
@@ -130,7 +130,7 @@ def test_the_saved_bundle_rebuilds_the_trained_network_in_every_weights_mode(dem
     from open_clip.transformer import QuickGELU
 
     from pvlr_kedro.pvlr.checkpoint import TrainedModel
-    from pvlr_kedro.pvlr.training import predict
+    from pvlr_kedro.pvlr.training import predict_dataset
 
     (train_set, test_set), vocabulary = demo_sets
     params = {"backbone": "pvlr-tiny-vit", "pretrained": None, "image_size": 64, "quick_gelu": quick_gelu}
@@ -145,8 +145,8 @@ def test_the_saved_bundle_rebuilds_the_trained_network_in_every_weights_mode(dem
     trained = TrainedModel(dataclasses.asdict(model.config), vocabulary, model.state_dict(), ema.state_dict())
     (tmp_path / "clip.pt").unlink(missing_ok=True)  # the bundle needs no weights file to be rebuilt
     rebuilt = trained.build("ema")
-    expected = predict(ema, test_set, 4, torch.device("cpu"))
-    torch.testing.assert_close(torch.from_numpy(predict(rebuilt, test_set, 4, torch.device("cpu"))),
+    expected = predict_dataset(ema, test_set, config, 4)
+    torch.testing.assert_close(torch.from_numpy(predict_dataset(rebuilt, test_set, config, 4)),
                                torch.from_numpy(expected), rtol=1e-5, atol=1e-5)
     quick = [isinstance(m, QuickGELU) for m in rebuilt.visual_tokens.modules()]
     assert any(quick) == bool(quick_gelu)

@@ -29,6 +29,7 @@ from pvlr_kedro.ingest.leakage import (
 from pvlr_kedro.ingest.nuswide import NusWideOptions, read_nuswide
 from pvlr_kedro.ingest.table import records_table, summarise
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
+from pvlr_kedro.pvlr.image_cache import STORES as CACHE_STORES
 from pvlr_kedro.pvlr.params import check_types
 from pvlr_kedro.ingest.voc import VocOptions, read_voc
 
@@ -57,6 +58,12 @@ class SourceConfig:
     skip_unreadable_images: bool = False
     allow_split_overlap: bool = False
     prompt_names: dict | None = field(default_factory=dict)
+    image_cache: str | None = None  # a decode-once store of the resized pictures: uint8 | jpeg (pvlr.image_cache)
+
+    def __post_init__(self) -> None:
+        if self.image_cache not in (None, *CACHE_STORES):
+            raise IngestionError(f"`{self.namespace}.image_cache` must be one of {', '.join(CACHE_STORES)} or null, "
+                                 f"not {self.image_cache!r}")
 
     @classmethod
     def from_params(cls, params: dict, namespace: str, base: Path | None = None) -> SourceConfig:

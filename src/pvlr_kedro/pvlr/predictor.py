@@ -21,7 +21,7 @@ import torch
 from PIL import Image
 
 from pvlr_kedro.pvlr.checkpoint import TrainedModel
-from pvlr_kedro.pvlr.data import image_transform
+from pvlr_kedro.pvlr.data import square_resize, to_chw, to_model_input
 from pvlr_kedro.pvlr.images import UnreadableImage, load_rgb
 from pvlr_kedro.pvlr.model import PVLR
 from pvlr_kedro.pvlr.training import bf16_autocast
@@ -50,7 +50,7 @@ class Predictor:
         self.prompt_names = dict(zip(vocabulary["names"], vocabulary["prompt_names"]))
         self.classes = list(self.names)
         self.batch_size, self.amp = batch_size, amp
-        self.transform = image_transform(model.config.image_size, train=False)
+        self.image_size = model.config.image_size
 
     @classmethod
     def from_bundle(cls, bundle: TrainedModel | str | Path, which: str = "ema", **options) -> Predictor:
@@ -105,22 +105,26 @@ class Predictor:
         """Sigmoid scores, N×C, of RGB pictures (in batches)."""
         out = []
         for start in range(0, len(pictures), self.batch_size):
-            batch = torch.stack([self.transform(p) for p in pictures[start: start + self.batch_size]])
+            batch = torch.stack([self._pixels(p) for p in pictures[start: start + self.batch_size]])
             out.append(torch.sigmoid(self._forward(batch)["logits"].float()).cpu())
         return torch.cat(out).numpy() if out else np.zeros((0, len(self.classes)), np.float32)
 
     @torch.no_grad()
     def attention(self, picture: Image.Image, classes: list[str]) -> dict[str, np.ndarray]:
         """The attention maps of ``classes`` (being scored) over the image grid: {map name: K×h×w}."""
-        out = self._forward(self.transform(picture)[None])
+        out = self._forward(self._pixels(picture)[None])
         rows = [self.classes.index(name) for name in classes]
         maps = {key: out["attention"][key][0, rows].float().cpu() for key in ATTENTION_MAPS if key in out["attention"]}
         return {key: grid.unflatten(-1, (math.isqrt(grid.shape[-1]), -1)).numpy()  # K×M → K×h×w (a square grid)
                 for key, grid in maps.items()}
 
+    def _pixels(self, picture: Image.Image) -> torch.Tensor:
+        """The test-time picture, uint8 3×S×S (as training's test loader gives it)."""
+        return to_chw(square_resize(picture, self.image_size))
+
     def _forward(self, batch: torch.Tensor) -> dict:
         with bf16_autocast(self.device, self.amp):
-            return self.model(batch.to(self.device))
+            return self.model(to_model_input(batch, self.device))
 
     def _frame(self, paths: list[str], scores: np.ndarray) -> pd.DataFrame:
         frame = pd.DataFrame(scores, columns=self.classes)

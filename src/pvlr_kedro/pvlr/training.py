@@ -1,13 +1,19 @@
 """Training as the paper describes it (§4.2), with checkpoints that resume exactly.
 
-AdamW, cosine decay of the learning rate per optimiser step, an EMA of the weights (timm's
-ModelEmaV3 under the schedule of ``ema_decay``), bf16 autocast on CUDA, gradient
+AdamW (fused; no weight decay on norms, biases, positional embeddings, context vectors and
+scales: ``parameter_groups``), cosine decay of the learning rate per optimiser step, an EMA of
+the weights (timm's ModelEmaV3 under the schedule of ``ema_decay``), bf16 autocast on CUDA, gradient
 accumulation that equals the full batch (``accumulate_gradients``), and a checkpoint at
 every epoch end (model, EMA, optimiser, scheduler, epoch, RNG states). Shuffling and
 augmentation follow one seeding rule (an epoch's order from (seed, epoch), each sample's
 augmentation from (seed, epoch, index): ``pvlr.data``), so a run resumed after a crash gives
-the same weights as one never interrupted, whatever the number of loader workers. The history holds, per epoch, the loss and each of its
-terms, λ, α of Eq. 7, the similarity scale and the EMA decay in force.
+the same weights as one never interrupted, whatever the number of loader workers. The history
+holds, per epoch, the loss and each of its terms, λ, α of Eq. 7, the similarity scale and the
+EMA decay in force.
+
+For a GPU: uint8 batches from pinned memory, normalised on the device; channels_last for ResNet
+towers; ``cudnn.benchmark``; the loss summed on the device and read every ``PROGRESS_EVERY``
+steps (no host sync per step); ``train.compile`` for ``torch.compile``; ``eval_every``.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import logging
 import os
 import random
 import time
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +33,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from pvlr_kedro.pvlr.checkpoint import latest_checkpoint, save_checkpoint
+from pvlr_kedro.pvlr.data import EpochSampler, to_model_input
 from pvlr_kedro.pvlr.losses import BatchNormalisers, LossConfig, LossTerms, total_loss
 from pvlr_kedro.pvlr.metrics import multilabel_metrics
 from pvlr_kedro.pvlr.params import from_params
@@ -52,6 +60,8 @@ class TrainConfig:
     hflip: bool = True
     randaugment: bool = True
     eval_every: int = 1
+    compile: bool = False
+    decay_exempt: bool = True
     nonfinite: str = "stop"
     resume: bool = True
     keep_checkpoints: int = 1
@@ -117,7 +127,11 @@ def device_unavailable(device: str) -> str | None:
 
 
 # Keys that change how a run executes, not what it computes: they never block a resume.
-EXECUTION_KEYS = ("device", "num_workers", "pin_memory", "resume", "keep_checkpoints", "progress_bar", "eval_every")
+EXECUTION_KEYS = ("device", "num_workers", "pin_memory", "resume", "keep_checkpoints", "progress_bar", "eval_every",
+                  "compile")
+# Parameters that take no weight decay (with ``decay_exempt``), besides every vector and scalar
+# (norms, biases, α, the similarity scale): positional and class embeddings, CAP's context vectors.
+DECAY_EXEMPT_NAMES = ("positional_embedding", "class_embedding", "context")
 # An epoch-1 L_KCR below this (a mean cosine above 0.99 between T_ka and T_ca): CAP has collapsed onto KAP.
 KCR_COLLAPSE = 1e-2
 PROGRESS_EVERY = 25  # steps between reads from the device: the progress bar, the non-finite check
@@ -175,9 +189,9 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: 
     ``stop_after_epochs`` ends the run early, as a crash would (for tests of resuming).
     """
     device = config.torch_device()
-    model.to(device)
-    parameters = [p for p in model.parameters() if p.requires_grad]
-    optimiser = torch.optim.AdamW(parameters, lr=config.lr, weight_decay=config.weight_decay)
+    memory_format = prepare_for_device(model, device)
+    optimiser = torch.optim.AdamW(parameter_groups(model, config.weight_decay, config.decay_exempt), lr=config.lr,
+                                  fused=True)
     steps_per_epoch = -(-len(train_set) // config.batch_size)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * steps_per_epoch)
     ema = ModelEmaV3(model, decay=config.ema_decay, device=device)
@@ -185,18 +199,25 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: 
     if config.resume and (found := latest_checkpoint(checkpoint_dir)) is not None:
         state = found.restore(model, ema.module, optimiser, scheduler)
         log.info("Resuming from %s: epoch %d of %d done", found.path, state["epoch"], config.epochs)
+    step = Step(model, torch.compile(model) if config.compile else model, ema, optimiser, scheduler, config, loss,
+                device, memory_format)
+    sampler = EpochSampler(len(train_set), config.seed)
+    train_loader, test_loader = (make_loader(data, config, device, order) for data, order in
+                                 ((train_set, sampler), (test_set, EpochSampler(len(test_set), shuffle=False))))
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         if stop_after_epochs is not None and epoch > stop_after_epochs:
             break
+        sampler.set_epoch(epoch)
         try:
-            record = _train_epoch(model, ema, optimiser, scheduler, train_set, config, loss, epoch, state, device)
+            record = _train_epoch(step, train_loader, epoch, state)
         except NonFiniteLoss as err:
             kept = latest_checkpoint(checkpoint_dir)
             raise NonFiniteLoss(f"{err}. The run is stopped; the last good checkpoint is kept "
                                 f"({kept.path if kept else 'none yet'}). Lower train.lr, or set train.nonfinite=skip "
                                 f"to skip such steps (they are counted in the history).") from None
         if config.eval_every and (epoch % config.eval_every == 0 or epoch == config.epochs):
-            record["test_mAP_ema"] = evaluate_map(ema.module, test_set, config, device)
+            scores = predict(ema.module, test_loader, device, config.amp, memory_format)
+            record["test_mAP_ema"] = multilabel_metrics(scores, test_set.targets.numpy(), test_set.ignore.numpy())["mAP"]
         state["history"].append(record)
         state["epoch"] = epoch
         save_checkpoint(checkpoint_dir, epoch, model, ema.module, optimiser, scheduler, state, config.keep_checkpoints)
@@ -204,54 +225,100 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: 
     return model, ema.module, state["history"]
 
 
-def _train_epoch(model, ema, optimiser, scheduler, train_set, config: TrainConfig, loss: LossConfig, epoch: int,
-                 state: dict, device: torch.device) -> dict:
+def prepare_for_device(model: torch.nn.Module, device: torch.device) -> torch.memory_format:
+    """Move ``model`` to ``device``; channels_last for a ResNet image tower (faster convolutions on
+    GPUs and oneDNN), ``cudnn.benchmark`` on CUDA; on a CPU, subnormal floats flushed to zero (as
+    weights decay towards zero they make CPU arithmetic several times slower: the demo's epochs
+    slowed by a third without it). Returns the memory format the images should take."""
+    model.to(device)
+    if device.type == "cuda":
+        torch.backends.cudnn.benchmark = True
+    else:
+        torch.set_flush_denormal(True)
+    if getattr(getattr(model, "visual_tokens", None), "is_resnet", False):
+        model.to(memory_format=torch.channels_last)
+        return torch.channels_last
+    return torch.contiguous_format
+
+
+def parameter_groups(model: torch.nn.Module, weight_decay: float, exempt: bool = True) -> list[dict]:
+    """The trained parameters as AdamW groups: with ``exempt``, vectors and scalars (norms, biases,
+    scales, α) and ``DECAY_EXEMPT_NAMES`` take no weight decay, as in CLIP's and timm's recipes."""
+    decayed, free = [], []
+    for name, parameter in model.named_parameters():
+        if parameter.requires_grad:
+            untouched = exempt and (parameter.ndim <= 1 or name.rsplit(".", 1)[-1] in DECAY_EXEMPT_NAMES)
+            (free if untouched else decayed).append(parameter)
+    return [{"params": decayed, "weight_decay": weight_decay}, {"params": free, "weight_decay": 0.0}]
+
+
+def make_loader(dataset, config: TrainConfig, device: torch.device, sampler: EpochSampler) -> DataLoader:
+    """uint8 batches in ``sampler``'s order: ``config.workers`` persistent workers, pinned memory on CUDA."""
+    workers = config.workers
+    return DataLoader(dataset, batch_size=config.batch_size, sampler=sampler, num_workers=workers,
+                      pin_memory=config.pin_memory and device.type == "cuda", persistent_workers=workers > 0,
+                      prefetch_factor=4 if workers else None)
+
+
+@dataclass
+class Step:
+    """What one optimiser step uses: the model (``forward``: the same one, compiled or not), its EMA,
+    optimiser, schedule, recipe and device."""
+
+    model: torch.nn.Module
+    forward: torch.nn.Module
+    ema: ModelEmaV3
+    optimiser: torch.optim.Optimizer
+    scheduler: object
+    config: TrainConfig
+    loss: LossConfig
+    device: torch.device
+    memory_format: torch.memory_format
+
+
+def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dict:
+    config, device, model = step.config, step.device, step.model
     seed_everything(config.seed * 100_003 + epoch)
-    if hasattr(train_set, "set_epoch"):
-        train_set.set_epoch(config.seed, epoch)
-    loader = DataLoader(train_set, batch_size=config.batch_size, shuffle=True, drop_last=False,
-                        num_workers=config.workers, pin_memory=config.pin_memory and device.type == "cuda",
-                        generator=torch.Generator().manual_seed(config.seed * 100_003 + epoch),
-                        persistent_workers=False)
     model.train()
     sums = torch.zeros(3, device=device)  # image-weighted sums of the total, L_CLS and L_KCR, kept on the device
     first_bad = torch.zeros((), dtype=torch.long, device=device)  # the first non-finite step, 0 while none
     seen, skipped, started, last = 0, 0, time.perf_counter(), None
     parameters = [p for p in model.parameters() if p.requires_grad]
     bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not config.progress_bar, leave=False)
-    for step, (images, targets, ignore) in enumerate(bar, start=1):
-        images, targets, ignore = (t.to(device, non_blocking=True) for t in (images, targets, ignore))
-        terms = accumulate_gradients(model, images, targets, ignore, loss, config.accumulate,
+    for number, (images, targets, ignore) in enumerate(bar, start=1):
+        images = to_model_input(images, device, step.memory_format)
+        targets, ignore = targets.to(device, non_blocking=True), ignore.to(device, non_blocking=True)
+        terms = accumulate_gradients(step.forward, images, targets, ignore, step.loss, config.accumulate,
                                      lambda: config.autocast(device))
         finite = step_is_finite(terms.total, parameters)
         if config.nonfinite == "skip" and not finite.item():
-            optimiser.zero_grad(set_to_none=True)
+            step.optimiser.zero_grad(set_to_none=True)
             skipped += 1
             continue
-        first_bad = torch.where(finite | (first_bad > 0), first_bad, torch.full_like(first_bad, step))
-        if step % PROGRESS_EVERY == 0 or step == len(loader):
+        first_bad = torch.where(finite | (first_bad > 0), first_bad, torch.full_like(first_bad, number))
+        if number % PROGRESS_EVERY == 0 or number == len(loader):
             _raise_if_non_finite(int(first_bad), epoch, len(loader))
         last = terms
-        optimiser.step()
-        optimiser.zero_grad(set_to_none=True)
-        scheduler.step()
+        step.optimiser.step()
+        step.optimiser.zero_grad(set_to_none=True)
+        step.scheduler.step()
         state["step"] += 1
-        ema.apply_update_(model, ema_decay(state["step"], config.ema_decay, config.ema_warmup))
+        step.ema.apply_update_(model, ema_decay(state["step"], config.ema_decay, config.ema_warmup))
         kcr = torch.zeros((), device=device) if last.kcr is None else last.kcr
         sums += torch.stack([last.total, last.classification, kcr]) * len(images)
         seen += len(images)
-        if config.progress_bar and step % PROGRESS_EVERY == 0:
+        if config.progress_bar and number % PROGRESS_EVERY == 0:
             bar.set_postfix(loss=f"{sums[0].item() / seen:.4f}",
                             images_per_s=f"{seen / (time.perf_counter() - started):.0f}")
     total, classification, kcr_mean = (sums / max(seen, 1)).tolist()
     if epoch == 1 and last is not None and last.kcr is not None and last.kcr.item() < KCR_COLLAPSE:
         log.warning("L_KCR fell to %.2e by the end of epoch 1: CAP's label embeddings are collapsing onto KAP's "
-                    "(λ = loss.kcr_weight = %g)", last.kcr.item(), loss.kcr_weight)
+                    "(λ = loss.kcr_weight = %g)", last.kcr.item(), step.loss.kcr_weight)
     return {"epoch": epoch, "loss": total, "loss_cls": classification,
             "loss_kcr": kcr_mean if last is not None and last.kcr is not None else None,
-            "kcr_weight": loss.kcr_weight, **learned_scalars(model),
+            "kcr_weight": step.loss.kcr_weight, **learned_scalars(model),
             "ema_decay": ema_decay(max(state["step"], 1), config.ema_decay, config.ema_warmup),
-            "skipped_steps": skipped, "lr": optimiser.param_groups[0]["lr"],
+            "skipped_steps": skipped, "lr": step.optimiser.param_groups[0]["lr"],
             "images_per_second": seen / (time.perf_counter() - started)}
 
 
@@ -283,19 +350,23 @@ def _log_epoch(record: dict, epochs: int) -> None:
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, dataset, batch_size: int, device: torch.device, num_workers: int = 0,
-            amp: bool = True) -> np.ndarray:
-    """Sigmoid scores (N×C float32) of ``model`` over ``dataset``, in its order."""
+def predict(model: torch.nn.Module, loader: DataLoader, device: torch.device, amp: bool = True,
+            memory_format: torch.memory_format = torch.contiguous_format) -> np.ndarray:
+    """Sigmoid scores (N×C float32) of ``model`` over ``loader``'s uint8 batches, in its order."""
     model.to(device).eval()
-    loader = DataLoader(dataset, batch_size=batch_size, shuffle=False, num_workers=num_workers)
     scores = []
     for images, _, _ in loader:
         with bf16_autocast(device, amp):
-            logits = model(images.to(device))["logits"]
+            logits = model(to_model_input(images, device, memory_format))["logits"]
         scores.append(torch.sigmoid(logits.float()).cpu())
     return torch.cat(scores).numpy()
 
 
-def evaluate_map(model: torch.nn.Module, dataset, config: TrainConfig, device: torch.device) -> float:
-    scores = predict(model, dataset, config.batch_size, device, config.workers, config.amp)
-    return multilabel_metrics(scores, dataset.targets.numpy(), dataset.ignore.numpy())["mAP"]
+def predict_dataset(model: torch.nn.Module, dataset, config: TrainConfig, batch_size: int) -> np.ndarray:
+    """Sigmoid scores of ``model`` over a whole dataset in order, batched by ``batch_size``, on ``config``'s
+    device, workers and autocast."""
+    device = config.torch_device()
+    memory_format = prepare_for_device(model, device)
+    loader = make_loader(dataset, dataclasses.replace(config, batch_size=batch_size), device,
+                         EpochSampler(len(dataset), shuffle=False))
+    return predict(model, loader, device, config.amp, memory_format)

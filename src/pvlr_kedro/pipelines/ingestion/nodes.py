@@ -43,7 +43,8 @@ def ingest_annotations(source: SourceConfig) -> dict:
     (the absolute root and a signature of the images) that every run on the benchmark reads."""
     table, vocabulary, summary = read_source(source)
     summary = {"benchmark": source.namespace, "format": source.format, "root": str(source.root), **summary}
-    image_source = {"root": str(source.root), "format": source.format, "signature": summary["image_signature"]}
+    image_source = {"root": str(source.root), "format": source.format, "signature": summary["image_signature"],
+                    "image_cache": source.image_cache}
     log.info("%s: %d train / %d test images, %d classes, dropped %s, skipped %s", source.namespace,
              summary["images"]["train"], summary["images"]["test"], len(vocabulary["names"]),
              summary["dropped"], summary["skipped"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +12,12 @@ import pandas as pd
 
 from pvlr_kedro.pvlr import PVLRConfig, build_model
 from pvlr_kedro.pvlr.checkpoint import TrainedModel, fingerprint
-from pvlr_kedro.pvlr.data import MultiLabelImages, image_transform, multi_hot
+from pvlr_kedro.pvlr.data import Augmentation, MultiLabelImages, multi_hot
+from pvlr_kedro.pvlr.image_cache import LOSSLESS_STORES, CachedImages, build_image_cache
 from pvlr_kedro.pvlr.losses import LossConfig
 from pvlr_kedro.pvlr.metrics import EvalConfig, chance_map, multilabel_metrics
 from pvlr_kedro.pvlr.model import encode_hard_prompt_embeddings
-from pvlr_kedro.pvlr.training import EXECUTION_KEYS, TrainConfig, fit, predict, seed_everything
+from pvlr_kedro.pvlr.training import EXECUTION_KEYS, TrainConfig, fit, predict_dataset, seed_everything
 from pvlr_kedro.reporting import figures, tables
 
 log = logging.getLogger(__name__)
@@ -59,19 +61,33 @@ def encode_hard_prompts(vocabulary: dict, recipe: dict):
     return encode_hard_prompt_embeddings(recipe["model"], vocabulary["prompt_names"])
 
 
+def cache_images(annotations: pd.DataFrame, image_source: dict, recipe: dict, cache_root: str) -> dict:
+    """The run's pictures: the benchmark's image cache at the model's input size, built (or resumed,
+    or found complete) under ``cache_root`` when ``<benchmark>.image_cache`` names a store; else the
+    image files themselves (``store`` None)."""
+    store, size = image_source.get("image_cache"), recipe["model"]["image_size"]
+    if not store:
+        return {"store": None, "size": size}
+    folder = Path(cache_root).resolve() / recipe["benchmark"] / f"{size}px-{store}"
+    build_image_cache(folder, Path(image_source["root"]), annotations["path"].tolist(),
+                      annotations["image_id"].astype(str).tolist(), size, store, image_source["signature"],
+                      workers=os.cpu_count() or 1, progress=TrainConfig.from_params(recipe["train"]).progress_bar)
+    return {"store": store, "size": size, "folder": str(folder)}
+
+
 def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddings, recipe: dict,
-                image_source: dict) -> tuple[TrainedModel, pd.DataFrame]:
+                image_source: dict, images: dict) -> tuple[TrainedModel, pd.DataFrame]:
     """Train (or resume) the run's model; the trained bundle and the per-epoch history."""
     config = TrainConfig.from_params(recipe["train"])
     seed_everything(config.seed)
     model = build_model(recipe["model"], vocabulary["prompt_names"], hard_prompt_embeddings)
-    root = image_source["root"]
-    train_set, test_set = (split_dataset(annotations, split, root, vocabulary, recipe) for split in ("train", "test"))
+    train_set, test_set = (split_dataset(annotations, split, image_source, images, vocabulary, recipe)
+                           for split in ("train", "test"))
     if not (test_set.targets.bool() & ~test_set.ignore).any():
         raise ValueError(f"run `{recipe['run']}`: no test image has any (non-ignored) label, so mAP is undefined: "
                          f"check the test annotations of `{recipe['benchmark']}`")
     folder = CHECKPOINT_ROOT / recipe["run"] / "checkpoints" / run_fingerprint(annotations, vocabulary, recipe,
-                                                                               image_source)
+                                                                               image_source, images)
     final, ema, history = fit(model, train_set, test_set, config, LossConfig.from_params(recipe["loss"]), folder)
     history = pd.DataFrame(history).assign(device=str(config.torch_device()))
     trained = TrainedModel(dataclasses.asdict(model.config), vocabulary, _cpu(final.state_dict()),
@@ -79,27 +95,31 @@ def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddi
     return trained, history
 
 
-def run_fingerprint(annotations: pd.DataFrame, vocabulary: dict, recipe: dict, image_source: dict) -> str:
+def run_fingerprint(annotations: pd.DataFrame, vocabulary: dict, recipe: dict, image_source: dict,
+                    images: dict) -> str:
     """What a run computes: model, training semantics, loss, vocabulary and training data (labels, the
-    images' root and signature) — not how it executes."""
+    images' root and signature, and a lossy image cache's store) — not how it executes (a lossless
+    cache gives the very pixels of the files)."""
     semantics = {key: value for key, value in recipe["train"].items() if key not in EXECUTION_KEYS}
     rows = annotations[annotations["split"] == "train"]
     data = [(i, [int(x) for x in labels], [int(x) for x in ignore])
             for i, labels, ignore in zip(rows["image_id"], rows["labels"], rows["ignore"])]
-    return fingerprint(recipe["model"], semantics, recipe["loss"], vocabulary, data, image_source)
+    source = {key: image_source[key] for key in ("root", "format", "signature")}
+    lossy = images["store"] not in (None, *LOSSLESS_STORES)
+    return fingerprint(recipe["model"], semantics, recipe["loss"], vocabulary, data,
+                       {**source, "image_cache": images["store"]} if lossy else source)
 
 
-def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dict,
-                   image_source: dict) -> tuple[pd.DataFrame, dict]:
+def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dict, image_source: dict,
+                   images: dict) -> tuple[pd.DataFrame, dict]:
     """Test-split scores of the reported (EMA) model, and the metrics of both the final and the EMA model."""
     config, train = EvalConfig.from_params(recipe["eval"]), TrainConfig.from_params(recipe["train"])
     vocabulary = trained.vocabulary
-    test_set = split_dataset(annotations, "test", image_source["root"], vocabulary, recipe)
+    test_set = split_dataset(annotations, "test", image_source, images, vocabulary, recipe)
     targets, ignore = test_set.targets.numpy(), test_set.ignore.numpy()
     metrics, scores = {}, {}
     for which in ("final", "ema"):
-        scores[which] = predict(trained.build(which), test_set, config.batch_size, train.torch_device(),
-                                train.workers, train.amp)
+        scores[which] = predict_dataset(trained.build(which), test_set, train, config.batch_size)
         if not np.isfinite(scores[which]).all():
             raise FloatingPointError(f"run `{recipe['run']}`: the {which} model's test scores contain NaN or infinity "
                                      f"({int((~np.isfinite(scores[which])).sum())} of {scores[which].size}); "
@@ -131,10 +151,17 @@ def _number(value) -> float | None:
     return None if value is None or np.isnan(value) else float(value)
 
 
-def split_dataset(annotations: pd.DataFrame, split: str, root: str, vocabulary: dict, recipe: dict) -> MultiLabelImages:
+def split_dataset(annotations: pd.DataFrame, split: str, image_source: dict, images: dict, vocabulary: dict,
+                  recipe: dict) -> MultiLabelImages:
+    """One split's pictures (from the image cache, or the files), targets and, for training, augmentation."""
     train = TrainConfig.from_params(recipe["train"])
-    transform = image_transform(recipe["model"]["image_size"], split == "train", train.hflip, train.randaugment)
-    return MultiLabelImages(annotations[annotations["split"] == split], root, len(vocabulary["names"]), transform)
+    rows = np.flatnonzero(annotations["split"].to_numpy() == split)  # the split's rows: cache rows too
+    table = annotations.iloc[rows]
+    augmentation = Augmentation(train.seed, train.hflip, train.randaugment) if split == "train" else None
+    if not images["store"]:
+        return MultiLabelImages.from_files(table, image_source["root"], len(vocabulary["names"]), images["size"],
+                                           augmentation)
+    return MultiLabelImages(table, len(vocabulary["names"]), CachedImages(images["folder"], rows), augmentation)
 
 
 def report_run(metrics: dict, history: pd.DataFrame, scores: pd.DataFrame, annotations: pd.DataFrame,

@@ -2,7 +2,8 @@
 
 A run namespace is a benchmark (``demo``, ``coco``, …) or a table row (``table4.full``);
 its data (annotations, vocabulary, the image source: absolute root and image signature) come
-from its benchmark's namespace, and its
+from its benchmark's namespace, its pictures from the benchmark's image cache at the run's
+input size (``cache_images``: built once, shared by every run on the benchmark), and its
 parameters from the layers it names: the paper's recipe, the benchmark, then the row.
 """
 
@@ -11,7 +12,14 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from pvlr_kedro.pipelines import bind
-from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, evaluate_model, report_run, resolve_recipe, train_model
+from pvlr_kedro.pipelines.training.nodes import (
+    cache_images,
+    encode_hard_prompts,
+    evaluate_model,
+    report_run,
+    resolve_recipe,
+    train_model,
+)
 
 REPORT_OUTPUTS = ["report_markdown", "report_table", "report_per_class", "report_training_curves",
                   "report_ap_bars", "report_pr_curves"]
@@ -24,10 +32,13 @@ def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
         Node(recipe, inputs=["params:smoke", *layers], outputs="recipe", name="resolve_recipe", tags=["parameters"]),
         Node(encode_hard_prompts, inputs=["vocabulary", "recipe"], outputs="hard_prompt_embeddings",
              name="encode_hard_prompts"),
-        Node(train_model, inputs=["annotations", "vocabulary", "hard_prompt_embeddings", "recipe", "image_source"],
+        Node(cache_images, inputs=["annotations", "image_source", "recipe", "params:image_cache_root"],
+             outputs="images", name="cache_images"),
+        Node(train_model,
+             inputs=["annotations", "vocabulary", "hard_prompt_embeddings", "recipe", "image_source", "images"],
              outputs=["model", "history"], name="train_model"),
-        Node(evaluate_model, inputs=["model", "annotations", "recipe", "image_source"], outputs=["scores", "metrics"],
-             name="evaluate_model"),
+        Node(evaluate_model, inputs=["model", "annotations", "recipe", "image_source", "images"],
+             outputs=["scores", "metrics"], name="evaluate_model"),
         Node(report_run, inputs=["metrics", "history", "scores", "annotations", "recipe"], outputs=REPORT_OUTPUTS,
              name="report_run"),
     ]
@@ -35,5 +46,5 @@ def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
         nodes, namespace=run,
         inputs={"annotations": f"{benchmark}.annotations", "vocabulary": f"{benchmark}.vocabulary",
                 "image_source": f"{benchmark}.image_source"},
-        parameters={layer: layer for layer in ["params:smoke", *layers]},
+        parameters={layer: layer for layer in ["params:smoke", "params:image_cache_root", *layers]},
     )
