@@ -146,3 +146,20 @@ def test_hard_prompt_node_matches_what_the_model_computes_itself(demo_run, monke
     seed_everything(recipe["train"]["seed"])
     own = build_model(recipe["model"], vocabulary["prompt_names"]).hard_prompt_embeddings
     torch.testing.assert_close(given, own)
+
+
+def test_two_processes_give_the_scores_of_one_and_save_each_output_once(demo_run, tmp_path_factory, caplog):
+    caplog.set_level("INFO")
+    params = {"demo": {**TINY["demo"], "train": {**TINY["demo"]["train"], "devices": 2}}}
+    two = project_with_runs(tmp_path_factory.mktemp("two_processes"), ("demo", params, None))
+    assert "Training on 2 process(es)" in caplog.text and "backend gloo" in caplog.text
+    pattern = "data/07_model_output/demo/scores.parquet/*/scores.parquet"
+    ours, theirs = (pd.read_parquet(latest(project, pattern)) for project in (two, demo_run))
+    assert list(ours["image_id"]) == list(theirs["image_id"])  # every test image once, in order
+    assert np.abs(ours.iloc[:, 1:].to_numpy() - theirs.iloc[:, 1:].to_numpy()).max() < 1e-3
+    metrics = [json.loads(latest(p, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
+               for p in (two, demo_run)]
+    assert abs(metrics[0]["ema"]["mAP"] - metrics[1]["ema"]["mAP"]) < 5e-3
+    history = pd.read_csv(latest(two, "data/07_model_output/demo/history.csv/*/history.csv"))
+    assert set(history["processes"]) == {2}
+    assert len(list((two / "data/06_models/demo/model.pt").iterdir())) == 1  # saved once, by the node

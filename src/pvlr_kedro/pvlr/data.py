@@ -29,6 +29,7 @@ from PIL import Image
 from torch.utils.data import Dataset, Sampler
 from torchvision import transforms
 
+from pvlr_kedro.pvlr.distributed import World
 from pvlr_kedro.pvlr.images import UnreadableImage, load_rgb
 
 
@@ -152,6 +153,29 @@ class EpochSampler(Sampler):
 
     def __len__(self) -> int:
         return self.size
+
+
+class EpochBatches(Sampler):
+    """This process's share of every global batch of an epoch (``EpochSampler``'s order cut into
+    ``batch_size`` batches); one process takes whole batches. A last batch with fewer samples than
+    processes is left out (each process needs one)."""
+
+    def __init__(self, order: EpochSampler, batch_size: int, world: World = World()) -> None:
+        self.order, self.batch_size, self.world = order, batch_size, world
+
+    def set_epoch(self, epoch: int) -> None:
+        self.order.set_epoch(epoch)
+
+    def _global_batches(self) -> list[list]:
+        keys = list(self.order)
+        batches = [keys[start: start + self.batch_size] for start in range(0, len(keys), self.batch_size)]
+        return [batch for batch in batches if len(batch) >= self.world.size]
+
+    def __iter__(self):
+        return iter([self.world.share(batch) for batch in self._global_batches()])
+
+    def __len__(self) -> int:
+        return len(self._global_batches())
 
 
 def multi_hot(column: pd.Series, classes: int) -> torch.Tensor:

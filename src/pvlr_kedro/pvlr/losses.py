@@ -55,15 +55,20 @@ class LossConfig:
 
 
 class BatchNormalisers(NamedTuple):
-    """What one optimiser step's loss is divided by: kept entries and images of the whole batch."""
+    """What one optimiser step's loss is divided by: kept entries and images of the whole (global)
+    batch, as tensors on the batch's device (no host sync; summed over processes by the training loop)."""
 
-    kept_entries: float
-    images: float
+    kept_entries: torch.Tensor
+    images: torch.Tensor
 
     @classmethod
     def of(cls, targets: torch.Tensor, ignore: torch.Tensor | None = None) -> BatchNormalisers:
-        kept = targets.numel() if ignore is None else int((~ignore.bool()).sum())
-        return cls(float(max(kept, 1)), float(max(targets.shape[0], 1)))
+        kept = torch.full((), targets.numel()) if ignore is None else (~ignore.bool()).sum()
+        return cls(kept.to(targets.device, torch.float32), torch.full((), targets.shape[0], dtype=torch.float32,
+                                                                      device=targets.device))
+
+    def at_least_one(self) -> BatchNormalisers:
+        return BatchNormalisers(*(count.clamp(min=1) for count in self))
 
 
 class LossTerms(NamedTuple):
@@ -92,7 +97,7 @@ def asymmetric_loss_entries(logits: torch.Tensor, targets: torch.Tensor, config:
 def asymmetric_loss(logits: torch.Tensor, targets: torch.Tensor, config: LossConfig,
                     ignore: torch.Tensor | None = None, normalisers: BatchNormalisers | None = None) -> torch.Tensor:
     """L_CLS (Eq. 11) of a batch, a scalar, reduced as ``config.reduction`` says (see the module)."""
-    normalisers = normalisers or BatchNormalisers.of(targets, ignore)
+    normalisers = (normalisers or BatchNormalisers.of(targets, ignore)).at_least_one()
     total = asymmetric_loss_entries(logits, targets, config, ignore).sum()
     return total / (normalisers.kept_entries if config.reduction == "mean" else normalisers.images)
 
@@ -100,7 +105,7 @@ def asymmetric_loss(logits: torch.Tensor, targets: torch.Tensor, config: LossCon
 def total_loss(logits: torch.Tensor, targets: torch.Tensor, kcr: torch.Tensor | None, config: LossConfig,
                ignore: torch.Tensor | None = None, normalisers: BatchNormalisers | None = None) -> LossTerms:
     """Eq. 12: L_CLS + λ·L_KCR; ``kcr`` holds one L_KCR per image (Eq. 6), or None."""
-    normalisers = normalisers or BatchNormalisers.of(targets, ignore)
+    normalisers = (normalisers or BatchNormalisers.of(targets, ignore)).at_least_one()
     classification = asymmetric_loss(logits, targets, config, ignore, normalisers)
     if kcr is None:
         return LossTerms(classification, classification, None)

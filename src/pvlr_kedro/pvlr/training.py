@@ -22,7 +22,7 @@ import logging
 import os
 import random
 import time
-import dataclasses
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,8 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from pvlr_kedro.pvlr.checkpoint import latest_checkpoint, save_checkpoint
-from pvlr_kedro.pvlr.data import EpochSampler, to_model_input
+from pvlr_kedro.pvlr.data import EpochBatches, EpochSampler, to_model_input
+from pvlr_kedro.pvlr.distributed import LaunchPlan, World, sync_batchnorm
 from pvlr_kedro.pvlr.losses import BatchNormalisers, LossConfig, LossTerms, total_loss
 from pvlr_kedro.pvlr.metrics import multilabel_metrics
 from pvlr_kedro.pvlr.params import from_params
@@ -66,6 +67,12 @@ class TrainConfig:
     resume: bool = True
     keep_checkpoints: int = 1
     progress_bar: bool = True
+    devices: int | str = 1
+    nodes: int = 1
+    node_rank: int = 0
+    rdzv_endpoint: str | None = None
+    rdzv_timeout: int = 300
+    sync_batchnorm: bool = True
 
     def __post_init__(self) -> None:
         checks = {
@@ -75,6 +82,8 @@ class TrainConfig:
             "num_workers": self.num_workers == "auto" or (isinstance(self.num_workers, int) and self.num_workers >= 0),
             "eval_every": self.eval_every >= 0,
             "keep_checkpoints": self.keep_checkpoints >= 1, "nonfinite": self.nonfinite in ("stop", "skip"),
+            "devices": self.devices == "auto" or (isinstance(self.devices, int) and self.devices >= 1),
+            "nodes": self.nodes >= 1, "node_rank": 0 <= self.node_rank < self.nodes,
         }
         bad = [key for key, ok in checks.items() if not ok]
         if (unavailable := device_unavailable(self.device)) is not None:
@@ -82,7 +91,12 @@ class TrainConfig:
         if bad:
             values = ", ".join(f"train.{key}={getattr(self, key)!r}" for key in bad)
             raise ValueError(f"invalid training parameters: {values} (epochs, batch_size ≥ 1; 1 ≤ accumulate ≤ "
-                             f"batch_size; lr > 0; 0 ≤ ema_decay < 1; eval_every ≥ 0; num_workers ≥ 0 or auto; nonfinite: stop or skip)")
+                             f"batch_size; lr > 0; 0 ≤ ema_decay < 1; eval_every ≥ 0; num_workers ≥ 0 or auto; "
+                             f"nonfinite: stop or skip; devices ≥ 1 or auto; nodes ≥ 1; 0 ≤ node_rank < nodes)")
+        if self.nodes > 1 and not (self.rdzv_endpoint or os.environ.get("MASTER_ADDR")):
+            raise ValueError(f"train.nodes={self.nodes}: set train.rdzv_endpoint to host:port of machine 0 "
+                             f"(or MASTER_ADDR and MASTER_PORT, as torchrun does)")
+        self.launch_plan()  # more devices than this machine has is an error now, before any work
 
     @classmethod
     def from_params(cls, params: dict) -> TrainConfig:
@@ -92,6 +106,18 @@ class TrainConfig:
         if self.device == "auto":
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
+
+    def launch_plan(self) -> LaunchPlan:
+        """How many training processes on how many machines (``devices`` per machine: GPUs on CUDA,
+        ``auto`` = all visible; gloo processes on a CPU)."""
+        cuda = self.torch_device().type == "cuda"
+        visible = torch.cuda.device_count() if cuda else (os.cpu_count() or 1)
+        devices = visible if self.devices == "auto" else self.devices
+        if cuda and devices > visible:
+            raise ValueError(f"train.devices={self.devices}: this machine has {visible} visible CUDA GPU(s)")
+        endpoint = self.rdzv_endpoint or (f"{os.environ['MASTER_ADDR']}:{os.environ.get('MASTER_PORT', 29500)}"
+                                          if os.environ.get("MASTER_ADDR") and self.nodes > 1 else None)
+        return LaunchPlan(devices, self.nodes, self.node_rank, endpoint, "nccl" if cuda else "gloo", self.rdzv_timeout)
 
     @property
     def workers(self) -> int:
@@ -128,7 +154,7 @@ def device_unavailable(device: str) -> str | None:
 
 # Keys that change how a run executes, not what it computes: they never block a resume.
 EXECUTION_KEYS = ("device", "num_workers", "pin_memory", "resume", "keep_checkpoints", "progress_bar", "eval_every",
-                  "compile")
+                  "compile", "devices", "nodes", "node_rank", "rdzv_endpoint", "rdzv_timeout")
 # Parameters that take no weight decay (with ``decay_exempt``), besides every vector and scalar
 # (norms, biases, α, the similarity scale): positional and class embeddings, CAP's context vectors.
 DECAY_EXEMPT_NAMES = ("positional_embedding", "class_embedding", "context")
@@ -159,23 +185,27 @@ def ema_decay(step: int, target: float, warmup: bool = True) -> float:
 
 
 def accumulate_gradients(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor, ignore: torch.Tensor,
-                         loss: LossConfig, micro_batches: int, autocast) -> LossTerms:
+                         loss: LossConfig, micro_batches: int, autocast, world: World = World()) -> LossTerms:
     """Forward and backward over one batch in ``micro_batches`` pieces; the summed gradients are
     those of the whole batch's loss (each piece divided by the whole batch's normalisers).
 
-    Returns the batch's loss terms, detached. ``autocast`` is a context manager factory.
+    Across processes (``world``) the batch is this process's share of the global batch: the
+    normalisers are summed over the processes and the loss scaled by their number, so that
+    DistributedDataParallel's averaged gradient is the global batch's. Returns this share's part
+    of the loss terms (summed over the processes they make the global batch's), detached.
+    ``autocast`` is a context manager factory.
     """
-    normalisers = BatchNormalisers.of(targets, ignore)
-    parts = zip(*(t.tensor_split(micro_batches) for t in (images, targets, ignore)))
+    normalisers = BatchNormalisers(*world.sum(torch.stack(BatchNormalisers.of(targets, ignore))))
+    parts = [part for part in zip(*(t.tensor_split(micro_batches) for t in (images, targets, ignore))) if len(part[0])]
     sums = None
-    for part_images, part_targets, part_ignore in parts:
-        if not len(part_images):
-            continue
-        with autocast():
-            out = model(part_images)
-        kcr = None if out["kcr"] is None else out["kcr"].float()
-        terms = total_loss(out["logits"].float(), part_targets, kcr, loss, part_ignore, normalisers)
-        terms.total.backward()
+    for number, (part_images, part_targets, part_ignore) in enumerate(parts, start=1):
+        synchronise = number == len(parts) or not hasattr(model, "no_sync")  # DDP: all-reduce after the last piece
+        with contextlib.nullcontext() if synchronise else model.no_sync():
+            with autocast():
+                out = model(part_images)
+            kcr = None if out["kcr"] is None else out["kcr"].float()
+            terms = total_loss(out["logits"].float(), part_targets, kcr, loss, part_ignore, normalisers)
+            (terms.total * world.size).backward()
         detached = LossTerms(*(None if t is None else t.detach() for t in terms))
         sums = detached if sums is None else LossTerms(*(None if a is None else a + b for a, b in zip(sums, detached)))
     return sums
@@ -187,23 +217,30 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: 
 
     Resumes from the newest checkpoint in ``checkpoint_dir`` when ``config.resume``.
     ``stop_after_epochs`` ends the run early, as a crash would (for tests of resuming).
+    In a process group (``pvlr.distributed``) each process trains on its share of every global
+    batch under DistributedDataParallel (SyncBatchNorm for the ResNet towers with
+    ``train.sync_batchnorm``), evaluates its share of the test set, and rank 0 alone writes checkpoints.
     """
-    device = config.torch_device()
+    world = World.current()
+    device = world.device(config.torch_device())
+    if world.size > 1 and config.sync_batchnorm:
+        model = sync_batchnorm(model, device)
     memory_format = prepare_for_device(model, device)
     optimiser = torch.optim.AdamW(parameter_groups(model, config.weight_decay, config.decay_exempt), lr=config.lr,
                                   fused=True)
-    steps_per_epoch = -(-len(train_set) // config.batch_size)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * steps_per_epoch)
+    sampler = EpochBatches(EpochSampler(len(train_set), config.seed), config.batch_size, world)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * len(sampler))
     ema = ModelEmaV3(model, decay=config.ema_decay, device=device)
     state = {"epoch": 0, "step": 0, "history": []}
     if config.resume and (found := latest_checkpoint(checkpoint_dir)) is not None:
         state = found.restore(model, ema.module, optimiser, scheduler)
-        log.info("Resuming from %s: epoch %d of %d done", found.path, state["epoch"], config.epochs)
-    step = Step(model, torch.compile(model) if config.compile else model, ema, optimiser, scheduler, config, loss,
-                device, memory_format)
-    sampler = EpochSampler(len(train_set), config.seed)
-    train_loader, test_loader = (make_loader(data, config, device, order) for data, order in
-                                 ((train_set, sampler), (test_set, EpochSampler(len(test_set), shuffle=False))))
+        if world.is_main:
+            log.info("Resuming from %s: epoch %d of %d done", found.path, state["epoch"], config.epochs)
+    forward = data_parallel(model, device, world)
+    step = Step(model, torch.compile(forward) if config.compile else forward, ema, optimiser, scheduler, config, loss,
+                device, memory_format, world)
+    train_loader = make_loader(train_set, config, device, sampler)
+    test_loader = make_loader(test_set, config, device, world_batches(len(test_set), config.batch_size, world))
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         if stop_after_epochs is not None and epoch > stop_after_epochs:
             break
@@ -216,13 +253,29 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: 
                                 f"({kept.path if kept else 'none yet'}). Lower train.lr, or set train.nonfinite=skip "
                                 f"to skip such steps (they are counted in the history).") from None
         if config.eval_every and (epoch % config.eval_every == 0 or epoch == config.epochs):
-            scores = predict(ema.module, test_loader, device, config.amp, memory_format)
+            scores = world.gather(predict(ema.module, test_loader, device, config.amp, memory_format))
             record["test_mAP_ema"] = multilabel_metrics(scores, test_set.targets.numpy(), test_set.ignore.numpy())["mAP"]
         state["history"].append(record)
         state["epoch"] = epoch
-        save_checkpoint(checkpoint_dir, epoch, model, ema.module, optimiser, scheduler, state, config.keep_checkpoints)
-        _log_epoch(record, config.epochs)
+        if world.is_main:
+            save_checkpoint(checkpoint_dir, epoch, model, ema.module, optimiser, scheduler, state,
+                            config.keep_checkpoints)
+            _log_epoch(record, config.epochs)
+        world.barrier()  # no process reads a checkpoint before it is whole
     return model, ema.module, state["history"]
+
+
+def data_parallel(model: torch.nn.Module, device: torch.device, world: World) -> torch.nn.Module:
+    """``model`` under DistributedDataParallel in a process group (itself alone). CLIP's attention-pool
+    query and key projections (and other parameters PVLR never uses) are the same every step, so a
+    static graph handles them without ``find_unused_parameters``' search of every step's graph."""
+    if world.size == 1:
+        return model
+    return torch.nn.parallel.DistributedDataParallel(
+        model,
+        device_ids=[device.index] if device.type == "cuda" else None,
+        static_graph=True,
+    )
 
 
 def prepare_for_device(model: torch.nn.Module, device: torch.device) -> torch.memory_format:
@@ -252,12 +305,20 @@ def parameter_groups(model: torch.nn.Module, weight_decay: float, exempt: bool =
     return [{"params": decayed, "weight_decay": weight_decay}, {"params": free, "weight_decay": 0.0}]
 
 
-def make_loader(dataset, config: TrainConfig, device: torch.device, sampler: EpochSampler) -> DataLoader:
-    """uint8 batches in ``sampler``'s order: ``config.workers`` persistent workers, pinned memory on CUDA."""
+def make_loader(dataset, config: TrainConfig, device: torch.device, batches) -> DataLoader:
+    """uint8 batches as ``batches`` (lists of keys) give them: ``config.workers`` persistent workers,
+    pinned memory on CUDA."""
     workers = config.workers
-    return DataLoader(dataset, batch_size=config.batch_size, sampler=sampler, num_workers=workers,
+    return DataLoader(dataset, batch_sampler=batches, num_workers=workers,
                       pin_memory=config.pin_memory and device.type == "cuda", persistent_workers=workers > 0,
                       prefetch_factor=4 if workers else None)
+
+
+def world_batches(size: int, batch_size: int, world: World) -> list[list[int]]:
+    """This process's contiguous share of ``size`` samples in order, in batches (evaluation: each
+    sample scored once, no padding; gathered in rank order it is the whole set in order)."""
+    share = world.share(list(range(size)))
+    return [share[start: start + batch_size] for start in range(0, len(share), batch_size)]
 
 
 @dataclass
@@ -274,23 +335,30 @@ class Step:
     loss: LossConfig
     device: torch.device
     memory_format: torch.memory_format
+    world: World
 
 
 def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dict:
-    config, device, model = step.config, step.device, step.model
+    config, device, model, world = step.config, step.device, step.model, step.world
     seed_everything(config.seed * 100_003 + epoch)
     model.train()
     sums = torch.zeros(3, device=device)  # image-weighted sums of the total, L_CLS and L_KCR, kept on the device
+    seen = torch.zeros((), device=device)  # images, over every process
     first_bad = torch.zeros((), dtype=torch.long, device=device)  # the first non-finite step, 0 while none
-    seen, skipped, started, last = 0, 0, time.perf_counter(), None
+    skipped, started, last_kcr = 0, time.perf_counter(), None
     parameters = [p for p in model.parameters() if p.requires_grad]
-    bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not config.progress_bar, leave=False)
+    bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not (config.progress_bar and world.is_main),
+               leave=False)
     for number, (images, targets, ignore) in enumerate(bar, start=1):
         images = to_model_input(images, device, step.memory_format)
         targets, ignore = targets.to(device, non_blocking=True), ignore.to(device, non_blocking=True)
         terms = accumulate_gradients(step.forward, images, targets, ignore, step.loss, config.accumulate,
-                                     lambda: config.autocast(device))
-        finite = step_is_finite(terms.total, parameters)
+                                     lambda: config.autocast(device), world)
+        has_kcr = terms.kcr is not None
+        kcr = terms.kcr if has_kcr else torch.zeros((), device=device)
+        batch = world.sum(torch.stack([terms.total, terms.classification, kcr,
+                                       torch.full((), len(images), dtype=torch.float32, device=device)]))
+        finite = step_is_finite(batch[0], parameters)  # the same on every process: global loss, averaged gradients
         if config.nonfinite == "skip" and not finite.item():
             step.optimiser.zero_grad(set_to_none=True)
             skipped += 1
@@ -298,28 +366,27 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dic
         first_bad = torch.where(finite | (first_bad > 0), first_bad, torch.full_like(first_bad, number))
         if number % PROGRESS_EVERY == 0 or number == len(loader):
             _raise_if_non_finite(int(first_bad), epoch, len(loader))
-        last = terms
         step.optimiser.step()
         step.optimiser.zero_grad(set_to_none=True)
         step.scheduler.step()
         state["step"] += 1
         step.ema.apply_update_(model, ema_decay(state["step"], config.ema_decay, config.ema_warmup))
-        kcr = torch.zeros((), device=device) if last.kcr is None else last.kcr
-        sums += torch.stack([last.total, last.classification, kcr]) * len(images)
-        seen += len(images)
-        if config.progress_bar and number % PROGRESS_EVERY == 0:
-            bar.set_postfix(loss=f"{sums[0].item() / seen:.4f}",
-                            images_per_s=f"{seen / (time.perf_counter() - started):.0f}")
-    total, classification, kcr_mean = (sums / max(seen, 1)).tolist()
-    if epoch == 1 and last is not None and last.kcr is not None and last.kcr.item() < KCR_COLLAPSE:
+        sums += batch[:3] * batch[3]
+        seen += batch[3]
+        last_kcr = batch[2] if has_kcr else None
+        if config.progress_bar and world.is_main and number % PROGRESS_EVERY == 0:
+            bar.set_postfix(loss=f"{(sums[0] / seen).item():.4f}",
+                            images_per_s=f"{seen.item() / (time.perf_counter() - started):.0f}")
+    total, classification, kcr_mean = (sums / seen.clamp(min=1)).tolist()
+    if epoch == 1 and last_kcr is not None and last_kcr.item() < KCR_COLLAPSE and world.is_main:
         log.warning("L_KCR fell to %.2e by the end of epoch 1: CAP's label embeddings are collapsing onto KAP's "
-                    "(λ = loss.kcr_weight = %g)", last.kcr.item(), step.loss.kcr_weight)
+                    "(λ = loss.kcr_weight = %g)", last_kcr.item(), step.loss.kcr_weight)
     return {"epoch": epoch, "loss": total, "loss_cls": classification,
-            "loss_kcr": kcr_mean if last is not None and last.kcr is not None else None,
+            "loss_kcr": kcr_mean if last_kcr is not None else None,
             "kcr_weight": step.loss.kcr_weight, **learned_scalars(model),
             "ema_decay": ema_decay(max(state["step"], 1), config.ema_decay, config.ema_warmup),
             "skipped_steps": skipped, "lr": step.optimiser.param_groups[0]["lr"],
-            "images_per_second": seen / (time.perf_counter() - started)}
+            "images_per_second": seen.item() / (time.perf_counter() - started)}
 
 
 def step_is_finite(total: torch.Tensor, parameters: list[torch.Tensor]) -> torch.Tensor:
@@ -367,6 +434,5 @@ def predict_dataset(model: torch.nn.Module, dataset, config: TrainConfig, batch_
     device, workers and autocast."""
     device = config.torch_device()
     memory_format = prepare_for_device(model, device)
-    loader = make_loader(dataset, dataclasses.replace(config, batch_size=batch_size), device,
-                         EpochSampler(len(dataset), shuffle=False))
+    loader = make_loader(dataset, config, device, world_batches(len(dataset), batch_size, World()))
     return predict(model, loader, device, config.amp, memory_format)

@@ -13,6 +13,7 @@ import pandas as pd
 from pvlr_kedro.pvlr import PVLRConfig, build_model
 from pvlr_kedro.pvlr.checkpoint import TrainedModel, fingerprint
 from pvlr_kedro.pvlr.data import Augmentation, MultiLabelImages, multi_hot
+from pvlr_kedro.pvlr.distributed import launch
 from pvlr_kedro.pvlr.image_cache import LOSSLESS_STORES, CachedImages, build_image_cache
 from pvlr_kedro.pvlr.losses import LossConfig
 from pvlr_kedro.pvlr.metrics import EvalConfig, chance_map, multilabel_metrics
@@ -77,7 +78,32 @@ def cache_images(annotations: pd.DataFrame, image_source: dict, recipe: dict, ca
 
 def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddings, recipe: dict,
                 image_source: dict, images: dict) -> tuple[TrainedModel, pd.DataFrame]:
-    """Train (or resume) the run's model; the trained bundle and the per-epoch history."""
+    """Train (or resume) the run's model; the trained bundle and the per-epoch history.
+
+    With ``train.devices`` or ``train.nodes`` above 1 the training runs in that many processes
+    (``pvlr.distributed.launch``) and rank 0's result comes back here, so each output is saved once.
+    A machine with ``train.node_rank`` above 0 ends its ``kedro run`` after training, successfully,
+    leaving evaluation, the report and the run's outputs to machine 0.
+    """
+    config = TrainConfig.from_params(recipe["train"])
+    folder = CHECKPOINT_ROOT.resolve() / recipe["run"] / "checkpoints" / run_fingerprint(
+        annotations, vocabulary, recipe, image_source, images)
+    arguments = (annotations, vocabulary, hard_prompt_embeddings, recipe, image_source, images, folder)
+    plan = config.launch_plan()
+    result = train_process(*arguments) if plan.world_size == 1 else launch(train_process, arguments, plan)
+    if result is None:
+        log.info("run `%s`: machine %d of %d has done its part of the training; machine 0 evaluates, reports and "
+                 "saves the run's outputs", recipe["run"], plan.node_rank, plan.nodes)
+        raise SystemExit(0)
+    model_config, final, ema, history = result
+    history = pd.DataFrame(history).assign(device=str(config.torch_device()), processes=plan.world_size)
+    return TrainedModel(model_config, vocabulary, final, ema), history
+
+
+def train_process(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddings, recipe: dict,
+                  image_source: dict, images: dict, folder: Path) -> tuple[dict, dict, dict, list[dict]]:
+    """The training of one process (the only one, or one rank of a process group): (model config,
+    final weights, EMA weights, history), on the CPU."""
     config = TrainConfig.from_params(recipe["train"])
     seed_everything(config.seed)
     model = build_model(recipe["model"], vocabulary["prompt_names"], hard_prompt_embeddings)
@@ -86,13 +112,8 @@ def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddi
     if not (test_set.targets.bool() & ~test_set.ignore).any():
         raise ValueError(f"run `{recipe['run']}`: no test image has any (non-ignored) label, so mAP is undefined: "
                          f"check the test annotations of `{recipe['benchmark']}`")
-    folder = CHECKPOINT_ROOT / recipe["run"] / "checkpoints" / run_fingerprint(annotations, vocabulary, recipe,
-                                                                               image_source, images)
     final, ema, history = fit(model, train_set, test_set, config, LossConfig.from_params(recipe["loss"]), folder)
-    history = pd.DataFrame(history).assign(device=str(config.torch_device()))
-    trained = TrainedModel(dataclasses.asdict(model.config), vocabulary, _cpu(final.state_dict()),
-                           _cpu(ema.state_dict()))
-    return trained, history
+    return dataclasses.asdict(model.config), _cpu(final.state_dict()), _cpu(ema.state_dict()), history
 
 
 def run_fingerprint(annotations: pd.DataFrame, vocabulary: dict, recipe: dict, image_source: dict,
