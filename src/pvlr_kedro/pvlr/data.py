@@ -175,7 +175,8 @@ class EpochBatches(Sampler):
         return iter([self.world.share(batch) for batch in self._global_batches()])
 
     def __len__(self) -> int:
-        return len(self._global_batches())
+        full, rest = divmod(len(self.order), self.batch_size)
+        return full + (rest >= max(self.world.size, 1))
 
 
 def multi_hot(column: pd.Series, classes: int) -> torch.Tensor:

@@ -178,7 +178,7 @@ def _worker(function, arguments: tuple, backend: str, records):
 class _RankPrefix(logging.Filter):
     def __init__(self, rank: int) -> None:
         super().__init__()
-        self.prefix = f"[rank {rank}] "
+        self.prefix = f"(rank {rank}) "  # not [rank N]: rich takes square brackets for markup
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not str(record.msg).startswith(self.prefix):
