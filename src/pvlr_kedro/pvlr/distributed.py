@@ -169,6 +169,8 @@ def _worker(function, arguments: tuple, backend: str, records):
     root.handlers[0].addFilter(_RankPrefix(rank))
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
+    else:  # CPU processes share this machine's cores: more threads than cores slows each of them many times
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", 1))))
     dist.init_process_group(backend)
     result = function(*arguments)  # an error leaves the group as it is: its peers fail after this one's record
     dist.destroy_process_group()
