@@ -46,7 +46,8 @@ def two_processes(tmp_path_factory):
     project = new_project(tmp_path_factory.mktemp("distributed"), "two")
     log = finished(kedro_run(project, "demo.train.devices=2"))
     assert "Training on 2 process(es)" in log and "backend gloo" in log
-    assert "(rank 0) epoch 1/3:" in log and "(rank 0) epoch 3/3:" in log  # the workers' records reach the log
+    assert "epoch 1/3:" in log and "epoch 3/3:" in log  # rank 0's records reach the log as a single process's
+    assert "(rank 1) No pretrained weights" in log  # and the other ranks', prefixed
     return project
 
 

@@ -6,19 +6,14 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from pvlr_kedro.demo_data import DemoConfig, generate_demo
-from pvlr_kedro.ingest import SourceConfig, read_source
 from pvlr_kedro.pvlr.data import Augmentation, EpochSampler, MultiLabelImages
+from tests.pvlr.conftest import generated_demo
 
 
 @pytest.fixture(scope="module")
 def train_set(tmp_path_factory):
     root = tmp_path_factory.mktemp("seeding")
-    generate_demo(root, DemoConfig(train_images=24, test_images=2), {"train": ("train.json", "train"),
-                                                                     "test": ("test.json", "test")})
-    params = {"format": "coco", "root": str(root), "train_annotations": "train.json", "test_annotations": "test.json",
-              "train_images": "train", "test_images": "test"}
-    table, _, _ = read_source(SourceConfig.from_params(params, "demo"))
+    table, _, _ = generated_demo(root, 24, 2)
     return MultiLabelImages.from_files(table[table["split"] == "train"], root, 16, 64, Augmentation(seed=7))
 
 

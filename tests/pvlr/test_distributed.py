@@ -6,21 +6,16 @@ import socket
 import pytest
 import torch
 
-from pvlr_kedro.demo_data import DemoConfig, generate_demo
-from pvlr_kedro.ingest import SourceConfig, read_source
 from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, train_process
 from pvlr_kedro.pvlr.data import EpochBatches, EpochSampler
 from pvlr_kedro.pvlr.distributed import LaunchPlan, World, launch
+from tests.pvlr.conftest import generated_demo
 
 
 @pytest.fixture(scope="module")
 def run_inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("ddp")
-    generate_demo(root, DemoConfig(train_images=36, test_images=10), {"train": ("train.json", "train"),
-                                                                      "test": ("test.json", "test")})
-    params = {"format": "coco", "root": str(root), "train_annotations": "train.json", "test_annotations": "test.json",
-              "train_images": "train", "test_images": "test"}
-    table, vocabulary, summary = read_source(SourceConfig.from_params(params, "demo"))
+    table, vocabulary, summary = generated_demo(root, 36, 10)
     recipe = {"run": "ddp", "benchmark": "demo", "loss": {}, "eval": {},
               "model": {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
               "train": {"epochs": 1, "batch_size": 8, "lr": 1e-4, "num_workers": 0, "device": "cpu",

@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pvlr_kedro.demo_data import DemoConfig, generate_demo
-from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
+from pvlr_kedro.ingest import IngestionError, SourceConfig
 from pvlr_kedro.pipelines.training.nodes import run_fingerprint
 from pvlr_kedro.pvlr import image_cache
 from pvlr_kedro.pvlr.data import ImageFiles
 from pvlr_kedro.pvlr.image_cache import CachedImages, build_image_cache
 from pvlr_kedro.pvlr.images import UnreadableImage
+from tests.pvlr.conftest import generated_demo
 
 SIZE = 48
 
@@ -21,11 +21,7 @@ SIZE = 48
 def demo(tmp_path, monkeypatch):
     monkeypatch.setattr(image_cache, "SHARD", 4)  # several shards from a few pictures
     root = tmp_path / "demo"
-    generate_demo(root, DemoConfig(train_images=9, test_images=3), {"train": ("train.json", "train"),
-                                                                    "test": ("test.json", "test")})
-    params = {"format": "coco", "root": str(root), "train_annotations": "train.json", "test_annotations": "test.json",
-              "train_images": "train", "test_images": "test"}
-    table, _, summary = read_source(SourceConfig.from_params(params, "demo"))
+    table, _, summary = generated_demo(root, 9, 3)
     return root, table, summary["image_signature"]
 
 

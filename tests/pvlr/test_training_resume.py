@@ -5,12 +5,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from pvlr_kedro.demo_data import DemoConfig, generate_demo
-from pvlr_kedro.ingest import SourceConfig, read_source
 from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.data import Augmentation, MultiLabelImages
 from pvlr_kedro.pvlr.losses import LossConfig
 from pvlr_kedro.pvlr.training import TrainConfig, fit, seed_everything
+from tests.pvlr.conftest import generated_demo
 
 LOSS = LossConfig()
 
@@ -18,11 +17,7 @@ LOSS = LossConfig()
 @pytest.fixture(scope="module")
 def demo_sets(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
-    layout = {"train": ("train.json", "train"), "test": ("test.json", "test")}
-    generate_demo(root, DemoConfig(train_images=40, test_images=12), layout)
-    params = {"format": "coco", "root": str(root), "train_annotations": "train.json", "test_annotations": "test.json",
-              "train_images": "train", "test_images": "test"}
-    table, vocabulary, _ = read_source(SourceConfig.from_params(params, "demo"))
+    table, vocabulary, _ = generated_demo(root, 40, 12)
     sets = [MultiLabelImages.from_files(table[table["split"] == split], root, 16, 64,
                                         Augmentation() if split == "train" else None) for split in ("train", "test")]
     return sets, vocabulary

@@ -5,7 +5,7 @@
 devices of this machine (``train.devices``) times the machines (``train.nodes``), joined by a
 static rendezvous at ``train.rdzv_endpoint`` (machine ``train.node_rank`` 0 hosts it). NCCL on
 CUDA, gloo on CPU. Each process logs through a queue into the launching process's logging (so
-every rank's records reach the ``kedro run`` log, prefixed by the rank), dies with its
+every rank's records reach the ``kedro run`` log, other ranks' prefixed by the rank), dies with its
 launcher (``PR_SET_PDEATHSIG``), and a failure stops the whole run with the worker's own
 error and its rank. Only global rank 0 returns a result; the others return None.
 """
@@ -166,7 +166,8 @@ def _worker(function, arguments: tuple, backend: str, records):
     root = logging.getLogger()
     root.handlers[:] = [logging.handlers.QueueHandler(records)]
     root.setLevel(logging.INFO)
-    root.handlers[0].addFilter(_RankPrefix(rank))
+    if rank:  # rank 0's records read as a single process's (the resume and per-epoch lines unchanged)
+        root.handlers[0].addFilter(_RankPrefix(rank))
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
     else:  # CPU processes share this machine's cores: more threads than cores slows each of them many times
