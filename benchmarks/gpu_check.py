@@ -31,7 +31,7 @@ import torch
 from coco_like import coco_like_jpegs, coco_names
 
 from pvlr_kedro.pvlr import build_model
-from pvlr_kedro.pvlr.data import Augmentation, EpochSampler, MultiLabelImages, to_model_input
+from pvlr_kedro.pvlr.data import Augmentation, EpochBatches, EpochSampler, MultiLabelImages, to_model_input
 from pvlr_kedro.pvlr.image_cache import CachedImages, build_image_cache
 from pvlr_kedro.pvlr.timing import time_training_step, training_step_flops
 from pvlr_kedro.pvlr.training import TrainConfig, make_loader, prepare_for_device
@@ -108,16 +108,18 @@ def data_path_rate(args: argparse.Namespace, device: torch.device, folder: Path)
     table = pd.DataFrame({"image_id": [str(r) for r in rows], "labels": [[0]] * len(rows), "ignore": [[]] * len(rows)})
     dataset = MultiLabelImages(table, 80, CachedImages(cache, rows), Augmentation(seed=0))
     config = TrainConfig(batch_size=args.batch_size, device=str(device))
-    loader = make_loader(dataset, config, device, EpochSampler(len(dataset)))
-    seen, start = 0, None
+    loader = make_loader(dataset, config, device, EpochBatches(EpochSampler(len(dataset)), config.batch_size))
+    seen, sizes, start = 0, [], time.perf_counter()
     for step, (images, _, _) in enumerate(loader):
         to_model_input(images, device, torch.channels_last)
-        if step == 1:  # after the workers' start
+        if step == 0:  # the workers' start is not timed
             synchronise(device)
-            start, seen = time.perf_counter(), 0
-        seen += len(images)
+            start = time.perf_counter()
+            continue
+        seen, sizes = seen + len(images), sizes + [len(images)]
     synchronise(device)
-    return {"images_per_second": round(seen / (time.perf_counter() - start), 1), "workers": config.workers}
+    return {"images_per_second": round(seen / (time.perf_counter() - start), 1), "workers": config.workers,
+            "batches": len(sizes), "batch_sizes": sorted(set(sizes))}
 
 
 def main() -> None:

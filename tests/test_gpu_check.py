@@ -26,3 +26,5 @@ def test_gpu_check_prints_step_times_mfu_data_path_and_evaluation_rates():
     assert report["pre_over_post"] > 1  # B×C text passes against C
     assert report["evaluation_images_per_second"] > 0 and report["data_path"]["images_per_second"] > 0
     assert report["data_path"]["workers"] == os.cpu_count()
+    assert report["data_path"]["batches"] == 64 // 8 - 1  # whole batches of 8 (the first is not timed)
+    assert report["data_path"]["batch_sizes"] == [8]
