@@ -19,6 +19,7 @@ worker or process, and results do not depend on the number of either.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -43,10 +44,16 @@ def to_model_input(images: torch.Tensor, device: torch.device | str = "cpu",
     """uint8 B×3×H×W → float32 normalised with CLIP's mean and std, on ``device`` (the copy is uint8).
 
     Bit for bit torchvision's ``ToTensor`` then ``Normalize``."""
-    mean = torch.tensor(OPENAI_DATASET_MEAN, device=device).view(1, 3, 1, 1)
-    std = torch.tensor(OPENAI_DATASET_STD, device=device).view(1, 3, 1, 1)
+    mean, std = _clip_mean_std(torch.device(device))
     pixels = images.to(device, non_blocking=True).contiguous(memory_format=memory_format)
     return pixels.float().div_(255).sub_(mean).div_(std)
+
+
+@functools.lru_cache
+def _clip_mean_std(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """CLIP's mean and std as 1×3×1×1 tensors on ``device``, made once (not a host-to-device copy per batch)."""
+    return tuple(torch.tensor(values, device=device).view(1, 3, 1, 1)
+                 for values in (OPENAI_DATASET_MEAN, OPENAI_DATASET_STD))
 
 
 def to_chw(pixels: np.ndarray) -> torch.Tensor:
@@ -60,7 +67,7 @@ def sample_seed(seed: int, epoch: int, index: int) -> int:
 
 
 def epoch_order_seed(seed: int, epoch: int) -> int:
-    """The seed of epoch ``epoch``'s global permutation of the samples."""
+    """The seed of epoch ``epoch``: its global permutation of the samples, and the model's random draws."""
     return seed * 100_003 + epoch
 
 
@@ -133,23 +140,18 @@ class MultiLabelImages(Dataset):
 
 
 class EpochSampler(Sampler):
-    """An epoch's samples: a global permutation drawn from (seed, epoch) (``shuffle``) or in order,
-    as ``(epoch, index)`` keys; ``set_epoch`` before each epoch."""
+    """An epoch's samples: a global permutation drawn from (seed, epoch), as ``(epoch, index)`` keys;
+    ``set_epoch`` before each epoch."""
 
-    def __init__(self, size: int, seed: int = 0, shuffle: bool = True) -> None:
-        self.size, self.seed, self.shuffle, self.epoch = size, seed, shuffle, 1
+    def __init__(self, size: int, seed: int = 0) -> None:
+        self.size, self.seed, self.epoch = size, seed, 1
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = epoch
 
-    def order(self) -> list[int]:
-        if not self.shuffle:
-            return list(range(self.size))
-        generator = torch.Generator().manual_seed(epoch_order_seed(self.seed, self.epoch))
-        return torch.randperm(self.size, generator=generator).tolist()
-
     def __iter__(self):
-        return iter([(self.epoch, index) for index in self.order()])
+        generator = torch.Generator().manual_seed(epoch_order_seed(self.seed, self.epoch))
+        return iter([(self.epoch, index) for index in torch.randperm(self.size, generator=generator).tolist()])
 
     def __len__(self) -> int:
         return self.size
@@ -176,7 +178,7 @@ class EpochBatches(Sampler):
 
     def __len__(self) -> int:
         full, rest = divmod(len(self.order), self.batch_size)
-        return full + (rest >= max(self.world.size, 1))
+        return full + (rest >= self.world.size)
 
 
 def multi_hot(column: pd.Series, classes: int) -> torch.Tensor:

@@ -34,8 +34,7 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
-from pvlr_kedro.pvlr.data import square_resize
-from pvlr_kedro.pvlr.images import UnreadableImage, load_rgb
+from pvlr_kedro.pvlr.data import ImageFiles
 
 log = logging.getLogger(__name__)
 STORES = ("uint8", "jpeg")
@@ -71,16 +70,14 @@ def build_image_cache(folder: Path, root: Path, paths: list[str], image_ids: lis
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "key").write_text(json.dumps({"key": key}))
     todo = [shard for shard in range(-(-len(paths) // SHARD)) if not _shard_done(folder, shard, store)]
-    _check_disk(folder, sum(_shard_rows(s, len(paths)) for s in todo) * size * size * 3, store)
-    bar = tqdm(total=len(paths), initial=len(paths) - sum(_shard_rows(s, len(paths)) for s in todo),
-               desc=f"image cache {size}px", unit="image", disable=not progress)
+    remaining = sum(_shard_rows(shard, len(paths)) for shard in todo)
+    _check_disk(folder, remaining * size * size * 3, store)
+    bar = tqdm(total=len(paths), initial=len(paths) - remaining, desc=f"image cache {size}px", unit="image",
+               disable=not progress)
+    files = ImageFiles(root, paths, image_ids, size)  # an unreadable image is named by its file and record
 
     def picture(row: int):
-        try:
-            pixels = square_resize(load_rgb(root / paths[row]), size)
-        except UnreadableImage as err:
-            raise UnreadableImage(f"{err} (record image_id={image_ids[row]!r}); building the image cache") from err
-        return pixels if store == "uint8" else _encode_jpeg(pixels)
+        return files[row] if store == "uint8" else _encode_jpeg(files[row])
 
     with ThreadPoolExecutor(max_workers=workers) as pool, bar:  # PIL decodes and resizes without the GIL
         for shard in todo:

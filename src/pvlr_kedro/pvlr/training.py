@@ -18,11 +18,11 @@ steps (no host sync per step); ``train.compile`` for ``torch.compile``; ``eval_e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import time
-import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from pvlr_kedro.pvlr.checkpoint import latest_checkpoint, save_checkpoint
-from pvlr_kedro.pvlr.data import EpochBatches, EpochSampler, to_model_input
+from pvlr_kedro.pvlr.data import EpochBatches, EpochSampler, epoch_order_seed, to_model_input
 from pvlr_kedro.pvlr.distributed import LaunchPlan, World, sync_batchnorm
 from pvlr_kedro.pvlr.losses import BatchNormalisers, LossConfig, LossTerms, total_loss
 from pvlr_kedro.pvlr.metrics import multilabel_metrics
@@ -93,10 +93,7 @@ class TrainConfig:
             raise ValueError(f"invalid training parameters: {values} (epochs, batch_size ≥ 1; 1 ≤ accumulate ≤ "
                              f"batch_size; lr > 0; 0 ≤ ema_decay < 1; eval_every ≥ 0; num_workers ≥ 0 or auto; "
                              f"nonfinite: stop or skip; devices ≥ 1 or auto; nodes ≥ 1; 0 ≤ node_rank < nodes)")
-        if self.nodes > 1 and not (self.rdzv_endpoint or os.environ.get("MASTER_ADDR")):
-            raise ValueError(f"train.nodes={self.nodes}: set train.rdzv_endpoint to host:port of machine 0 "
-                             f"(or MASTER_ADDR and MASTER_PORT, as torchrun does)")
-        self.launch_plan()  # more devices than this machine has is an error now, before any work
+        self.launch_plan()  # more devices than this machine has, or machines with nowhere to meet: an error now
 
     @classmethod
     def from_params(cls, params: dict) -> TrainConfig:
@@ -117,6 +114,9 @@ class TrainConfig:
             raise ValueError(f"train.devices={self.devices}: this machine has {visible} visible CUDA GPU(s)")
         endpoint = self.rdzv_endpoint or (f"{os.environ['MASTER_ADDR']}:{os.environ.get('MASTER_PORT', 29500)}"
                                           if os.environ.get("MASTER_ADDR") and self.nodes > 1 else None)
+        if self.nodes > 1 and endpoint is None:
+            raise ValueError(f"train.nodes={self.nodes}: set train.rdzv_endpoint to host:port of machine 0 "
+                             f"(or MASTER_ADDR and MASTER_PORT, as torchrun does)")
         return LaunchPlan(devices, self.nodes, self.node_rank, endpoint, "nccl" if cuda else "gloo", self.rdzv_timeout)
 
     @property
@@ -340,7 +340,7 @@ class Step:
 
 def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dict:
     config, device, model, world = step.config, step.device, step.model, step.world
-    seed_everything(config.seed * 100_003 + epoch)
+    seed_everything(epoch_order_seed(config.seed, epoch))
     model.train()
     sums = torch.zeros(3, device=device)  # image-weighted sums of the total, L_CLS and L_KCR, kept on the device
     seen = torch.zeros((), device=device)  # images, over every process
