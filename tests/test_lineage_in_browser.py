@@ -20,7 +20,7 @@ def free_port() -> int:
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/test.sh installs it)")
-def test_viz_page_renders_the_train_coco_pipeline(project, tmp_path_factory):
+def test_viz_page_renders_the_train_coco_pipeline(project, tmp_path):
     environment = {**os.environ, "DO_NOT_TRACK": "1"}
     kedro = os.path.join(os.path.dirname(sys.executable), "kedro")
     subprocess.run([kedro, "viz", "build"], cwd=project, env=environment, check=True, capture_output=True, timeout=600)
@@ -35,7 +35,7 @@ def test_viz_page_renders_the_train_coco_pipeline(project, tmp_path_factory):
                 break
             except OSError:
                 time.sleep(0.1)
-        profile = tmp_path_factory.mktemp("chromium-profile")
+        profile = tmp_path / "chromium-profile"
         dom = subprocess.run(
             [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",

@@ -148,10 +148,10 @@ def test_hard_prompt_node_matches_what_the_model_computes_itself(demo_run, monke
     torch.testing.assert_close(given, own)
 
 
-def test_two_processes_give_the_scores_of_one_and_save_each_output_once(demo_run, tmp_path_factory, caplog):
+def test_two_processes_give_the_scores_of_one_and_save_each_output_once(demo_run, tmp_path, caplog):
     caplog.set_level("INFO")
     params = {"demo": {**TINY["demo"], "train": {**TINY["demo"]["train"], "devices": 2}}}
-    two = project_with_runs(tmp_path_factory.mktemp("two_processes"), ("demo", params, None))
+    two = project_with_runs(tmp_path, ("demo", params, None))
     assert "Training on 2 process(es)" in caplog.text and "backend gloo" in caplog.text
     pattern = "data/07_model_output/demo/scores.parquet/*/scores.parquet"
     ours, theirs = (pd.read_parquet(latest(project, pattern)) for project in (two, demo_run))

@@ -38,8 +38,8 @@ TINY_RUN = {"model": {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_siz
             "train": {"epochs": 1, "batch_size": 2, "num_workers": 0, "progress_bar": False}}
 
 
-def test_train_custom_needs_only_the_root_override(project, tmp_path_factory):
-    root = tmp_path_factory.mktemp("my_data")
+def test_train_custom_needs_only_the_root_override(project, tmp_path):
+    root = tmp_path
     categories = [{"id": 7, "name": "zebra"}, {"id": 2, "name": "giraffe"}]
     write_coco_split(root, "train.json", "", [{"id": 1, "file_name": "pics/a.jpg"}, {"id": 2, "file_name": "pics/b.jpg"}],
                      [{"image_id": 1, "category_id": 7}, {"image_id": 2, "category_id": 2}], categories)
@@ -53,8 +53,8 @@ def test_train_custom_needs_only_the_root_override(project, tmp_path_factory):
                                                           ("train", "pics/b.jpg")]
 
 
-def test_a_test_split_without_any_label_is_an_error_before_training(project, tmp_path_factory):
-    root = tmp_path_factory.mktemp("unlabelled_test")
+def test_a_test_split_without_any_label_is_an_error_before_training(project, tmp_path):
+    root = tmp_path
     from tests.formats import write_jpeg
 
     for name in ("a", "b", "c"):

@@ -45,8 +45,8 @@ def test_the_tag_loads_the_planted_weights_with_quick_gelu(hub_cache, backbone):
 
 
 @pytest.mark.parametrize("backbone", BACKBONES)
-def test_the_model_in_the_catalog_is_the_trained_network(hub_cache, backbone, tmp_path_factory, monkeypatch):
-    project = project_with_runs(tmp_path_factory.mktemp(f"openai_{backbone}"), ("demo", short_run(backbone), None))
+def test_the_model_in_the_catalog_is_the_trained_network(hub_cache, backbone, tmp_path, monkeypatch):
+    project = project_with_runs(tmp_path, ("demo", short_run(backbone), None))
     monkeypatch.chdir(project)
     history = pd.read_csv(latest(project, "data/07_model_output/demo/history.csv/*/history.csv"))
     metrics = json.loads(latest(project, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())

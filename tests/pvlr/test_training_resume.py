@@ -137,8 +137,13 @@ def test_the_saved_bundle_rebuilds_the_trained_network_in_every_weights_mode(dem
     config = TrainConfig(epochs=1, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False, device="cpu",
                          eval_every=0, ema_decay=0.5)
     _, ema, _ = fit(model, train_set, test_set, config, LOSS, tmp_path / "run")
-    trained = TrainedModel(dataclasses.asdict(model.config), vocabulary, model.state_dict(), ema.state_dict())
+    TrainedModel(dataclasses.asdict(model.config), vocabulary, model.state_dict(), ema.state_dict()).save(
+        tmp_path / "model.pt")
+    stored = torch.load(tmp_path / "model.pt", weights_only=True)["ema_state"]
+    assert stored and not any(key.startswith("text_encoder.") for key in stored)  # the frozen tower is stored once
     (tmp_path / "clip.pt").unlink(missing_ok=True)  # the bundle needs no weights file to be rebuilt
+    trained = TrainedModel.load(tmp_path / "model.pt")
+    assert trained.ema_state.keys() == ema.state_dict().keys()
     rebuilt = trained.build("ema")
     expected = predict_dataset(ema, test_set, config, 4)
     torch.testing.assert_close(torch.from_numpy(predict_dataset(rebuilt, test_set, config, 4)),

@@ -6,6 +6,9 @@ did not make. Files are written to a temporary name and renamed, so a kill mid-w
 leaves the previous checkpoint intact. Model files are data, not code: both hold only
 tensors, numbers, strings, lists and dicts, and are read with ``torch.load(weights_only=True)``,
 so a file received from someone else cannot run code when it is loaded.
+
+Both store the EMA weights as their difference from the trained ones (``ema_changes``): the
+frozen text encoder is the same in both and is written once, not twice.
 """
 
 from __future__ import annotations
@@ -54,11 +57,17 @@ def set_rng_states(states: dict) -> None:
         torch.cuda.set_rng_state_all(states["cuda"])
 
 
+def ema_changes(trained: dict, ema: dict) -> dict:
+    """The EMA state's tensors that differ from the trained state's (the frozen ones never do)."""
+    return {key: value for key, value in ema.items() if key not in trained or not torch.equal(value, trained[key])}
+
+
 def save_checkpoint(folder: Path, epoch: int, model, ema_model, optimiser, scheduler, state: dict, keep: int) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"epoch_{epoch:03d}.pt"
-    payload = {"epoch": epoch, "step": state["step"], "history": state["history"], "model": model.state_dict(),
-               "ema": ema_model.state_dict(), "optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
+    trained = model.state_dict()
+    payload = {"epoch": epoch, "step": state["step"], "history": state["history"], "model": trained,
+               "ema": ema_changes(trained, ema_model.state_dict()), "optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
                "rng": rng_states()}
     partial = path.with_suffix(".partial")
     torch.save(payload, partial)
@@ -76,7 +85,7 @@ class FoundCheckpoint:
     def restore(self, model, ema_model, optimiser, scheduler) -> dict:
         payload = self.payload
         model.load_state_dict(payload["model"])
-        ema_model.load_state_dict(payload["ema"])
+        ema_model.load_state_dict({**payload["model"], **payload["ema"]})
         optimiser.load_state_dict(payload["optimiser"])
         scheduler.load_state_dict(payload["scheduler"])
         set_rng_states(payload["rng"])
@@ -120,8 +129,9 @@ class TrainedModel:
         return model.eval()
 
     def save(self, path: Path) -> None:
-        torch.save(dataclasses.asdict(self), path)
+        torch.save({**vars(self), "ema_state": ema_changes(self.final_state, self.ema_state)}, path)
 
     @classmethod
     def load(cls, path: Path) -> TrainedModel:
-        return cls(**torch.load(path, map_location="cpu", weights_only=True))
+        stored = torch.load(path, map_location="cpu", weights_only=True)
+        return cls(**{**stored, "ema_state": {**stored["final_state"], **stored["ema_state"]}})
