@@ -4,9 +4,11 @@ import pytest
 import torch
 from timm.utils import ModelEmaV3
 
+from pvlr_kedro.pvlr.ema import WeightAverage, ema_decay
+
 from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.losses import LossConfig
-from pvlr_kedro.pvlr.training import accumulate_gradients, ema_decay
+from pvlr_kedro.pvlr.training import accumulate_gradients
 from tests.pvlr.conftest import NAMES, TINY
 
 
@@ -46,12 +48,31 @@ def test_ema_schedule_reaches_the_paper_decay_within_the_first_tenth_of_a_coco_r
 
 def test_during_the_warm_up_the_ema_is_the_mean_of_the_steps_weights():
     model = torch.nn.Linear(1, 1, bias=False)
-    ema = ModelEmaV3(model, decay=0.9997)
+    ema = WeightAverage(model)
     weights = [3.0, -1.0, 4.0, 1.5, 9.0]
     for step, weight in enumerate(weights, start=1):
         model.weight.data.fill_(weight)
-        ema.apply_update_(model, ema_decay(step, 0.9997))
+        ema.update(ema_decay(step, 0.9997))
     assert ema.module.weight.item() == pytest.approx(sum(weights) / len(weights))
+
+
+def test_the_average_equals_timms_model_ema_with_frozen_layers_and_batchnorm_statistics():
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 2))
+    model[0].requires_grad_(False)  # frozen, as the text encoder is
+    ours, timms = WeightAverage(model), ModelEmaV3(model, decay=0.9)
+    optimiser = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
+    for step in range(1, 6):
+        model(torch.randn(16, 4)).square().mean().backward()
+        optimiser.step()
+        optimiser.zero_grad()
+        ours.update(ema_decay(step, 0.9))
+        timms.apply_update_(model, ema_decay(step, 0.9))
+    expected = timms.module.state_dict()
+    assert int(expected["1.num_batches_tracked"]) == 5
+    assert not torch.equal(expected["1.running_mean"], model.state_dict()["1.running_mean"])
+    for name, value in ours.module.state_dict().items():
+        torch.testing.assert_close(value, expected[name], rtol=0, atol=1e-7, msg=name)
 
 
 def test_text_encoder_checkpointing_leaves_loss_and_gradients_unchanged():

@@ -2,7 +2,7 @@
 
 AdamW (fused; no weight decay on norms, biases, positional embeddings, context vectors and
 scales: ``parameter_groups``), cosine decay of the learning rate per optimiser step, an EMA of
-the weights (timm's ModelEmaV3 under the schedule of ``ema_decay``), bf16 autocast on CUDA, gradient
+the weights (``pvlr.ema``), bf16 autocast on CUDA, gradient
 accumulation that equals the full batch (``accumulate_gradients``), and a checkpoint at
 every epoch end (model, EMA, optimiser, scheduler, epoch, RNG states). Shuffling and
 augmentation follow one seeding rule (an epoch's order from (seed, epoch), each sample's
@@ -28,13 +28,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from timm.utils import ModelEmaV3
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from pvlr_kedro.pvlr.checkpoint import latest_checkpoint, save_checkpoint
 from pvlr_kedro.pvlr.data import EpochBatches, EpochSampler, epoch_order_seed, to_model_input
 from pvlr_kedro.pvlr.distributed import LaunchPlan, World, sync_batchnorm
+from pvlr_kedro.pvlr.ema import WeightAverage, ema_decay
 from pvlr_kedro.pvlr.losses import BatchNormalisers, LossConfig, LossTerms, total_loss
 from pvlr_kedro.pvlr.metrics import multilabel_metrics
 from pvlr_kedro.pvlr.params import from_params
@@ -173,17 +173,6 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def ema_decay(step: int, target: float, warmup: bool = True) -> float:
-    """The EMA decay applied at optimiser step ``step`` (1, 2, …).
-
-    With the warm-up the EMA is the plain mean of the weights of every step so far (decay
-    (t − 1)/t) until that reaches ``target``, then ``target`` is held: the paper's 0.9997 is
-    reached at step 3,334, under 10 % of a 30-epoch COCO run (38k steps). A run too short to
-    reach it has the mean of all its steps; a short recipe sets a smaller ``train.ema_decay``.
-    """
-    return min(target, (step - 1) / step) if warmup else target
-
-
 def accumulate_gradients(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor, ignore: torch.Tensor,
                          loss: LossConfig, micro_batches: int, autocast, world: World = World()) -> LossTerms:
     """Forward and backward over one batch in ``micro_batches`` pieces; the summed gradients are
@@ -230,7 +219,7 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: 
                                   fused=True)
     sampler = EpochBatches(EpochSampler(len(train_set), config.seed), config.batch_size, world)
     scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * len(sampler))
-    ema = ModelEmaV3(model, decay=config.ema_decay, device=device)
+    ema = WeightAverage(model)
     state = {"epoch": 0, "step": 0, "history": []}
     if config.resume and (found := latest_checkpoint(checkpoint_dir)) is not None:
         state = found.restore(model, ema.module, optimiser, scheduler)
@@ -328,7 +317,7 @@ class Step:
 
     model: torch.nn.Module
     forward: torch.nn.Module
-    ema: ModelEmaV3
+    ema: WeightAverage
     optimiser: torch.optim.Optimizer
     scheduler: object
     config: TrainConfig
@@ -370,7 +359,7 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dic
         step.optimiser.zero_grad(set_to_none=True)
         step.scheduler.step()
         state["step"] += 1
-        step.ema.apply_update_(model, ema_decay(state["step"], config.ema_decay, config.ema_warmup))
+        step.ema.update(ema_decay(state["step"], config.ema_decay, config.ema_warmup))
         sums += batch[:3] * batch[3]
         seen += batch[3]
         last_kcr = batch[2] if has_kcr else None

@@ -1,0 +1,49 @@
+"""The EMA model of the paper's training (§4.2): an exponential moving average of the weights.
+
+``WeightAverage.update`` after every optimiser step lerps each floating-point parameter and
+buffer of the average towards the trained model's, ``average ← decay·average + (1 − decay)·current``
+(buffers included: BatchNorm's running statistics; integer counters are copied), under the decay
+schedule of ``ema_decay``. Frozen parameters (the text encoder) never change, so their copies are
+left as made: the same result as averaging them, without touching millions of numbers per step.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+
+
+def ema_decay(step: int, target: float, warmup: bool = True) -> float:
+    """The EMA decay applied at optimiser step ``step`` (1, 2, …).
+
+    With the warm-up the EMA is the plain mean of the weights of every step so far (decay
+    (t − 1)/t) until that reaches ``target``, then ``target`` is held: the paper's 0.9997 is
+    reached at step 3,334, under 10 % of a 30-epoch COCO run (38k steps). A run too short to
+    reach it has the mean of all its steps; a short recipe sets a smaller ``train.ema_decay``.
+    """
+    return min(target, (step - 1) / step) if warmup else target
+
+
+class WeightAverage:
+    """The average (``module``, a copy of ``model`` in eval mode) and the pairs of tensors it follows.
+
+    The pairs are taken once, here: ``model``'s tensors must be the ones trained from now on (move
+    it to its device first; in-place updates and ``load_state_dict`` keep them).
+    """
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.module = copy.deepcopy(model).eval().requires_grad_(False)
+        frozen = {name for name, parameter in model.named_parameters() if not parameter.requires_grad}
+        pairs = [(name, average, current) for (name, average), current
+                 in zip(self.module.state_dict().items(), model.state_dict().values()) if name not in frozen]
+        self.averaged = [(a, c) for _, a, c in pairs if a.is_floating_point()]
+        self.copied = [(a, c) for _, a, c in pairs if not a.is_floating_point()]
+
+    @torch.no_grad()
+    def update(self, decay: float) -> None:
+        if self.averaged:
+            averages, currents = zip(*self.averaged)
+            torch._foreach_lerp_(list(averages), list(currents), 1.0 - decay)
+        for average, current in self.copied:
+            average.copy_(current)
