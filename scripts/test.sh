@@ -8,7 +8,7 @@ if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get 
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 python3 -m venv .venv
-.venv/bin/pip install -q -e ".[test]"
+.venv/bin/pip install -q -e ".[test,mlflow]"  # with the optional extras that tests cover
 # The suite writes up to ~3.2 GB at once under the temporary folder (runs with full-size CLIP
 # towers); each passed test's files are removed as it ends. Say so plainly rather than fail later.
 temporary=${TMPDIR:-/tmp}

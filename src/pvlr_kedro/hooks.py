@@ -20,7 +20,7 @@ class ValidateParametersFirst:
     def __init__(self) -> None:
         self.configured: set[str] | None = None
 
-    @hook_impl
+    @hook_impl(tryfirst=True)  # before any plugin's hook reads configuration relative to the working directory
     def after_context_created(self, context) -> None:
         os.chdir(context.project_path)  # the catalog's relative paths: the same files from any subfolder
         self.configured = set(file_parameters(context.project_path, context.env))
