@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,16 @@ def project_with_runs(folder: Path, *runs: tuple[str, dict | None, str | None]) 
     finally:
         os.chdir(cwd)
     return project
+
+
+@pytest.fixture
+def tmp_path(tmp_path):
+    """pytest's ``tmp_path``, one level down under a name never used before. pytest reuses the
+    numbers of the folders it removed (a passed test's), and MLflow (the mlflow extra) keeps one
+    store per database path for the process: a project must never sit where a removed one did."""
+    unique = tmp_path / uuid.uuid4().hex[:8]
+    unique.mkdir()
+    return unique
 
 
 @pytest.fixture(scope="session")

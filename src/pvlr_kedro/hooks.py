@@ -25,7 +25,7 @@ class ValidateParametersFirst:
         os.chdir(context.project_path)  # the catalog's relative paths: the same files from any subfolder
         self.configured = set(file_parameters(context.project_path, context.env))
 
-    @hook_impl
+    @hook_impl(tryfirst=True)  # before kedro-mlflow opens a run that a wrong parameter would leave open
     def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
         unknown = sorted(set(run_params.get("runtime_params") or {}) - (self.configured or set()))
         if self.configured is not None and unknown:

@@ -11,7 +11,7 @@ from kedro.pipeline import Node
 
 from pvlr_kedro.pvlr.checkpoint import TrainedModel
 from pvlr_kedro.tracking import TrackRunNamespaces, epoch_metrics
-from tests.pipelines.kedro_run import load
+from tests.pipelines.kedro_run import load, run_pipeline
 from tests.pipelines.test_demo_run import demo_run, latest  # noqa: F401 (the module's one tiny demo run)
 
 mlflow = pytest.importorskip("mlflow")
@@ -53,6 +53,12 @@ def test_each_table_row_is_a_run_of_its_own(smoke_project):
     runs = stored_runs(smoke_project)
     assert len(rows) >= 4
     assert sorted(runs.loc[runs["tags.mlflow.parentRunId"].notna(), "tags.mlflow.runName"]) == sorted(rows)
+
+
+def test_a_wrong_parameter_fails_before_any_mlflow_run_opens(project):
+    with pytest.raises(ValueError, match="train.epochs=-1"):
+        run_pipeline(project, "demo", {"demo": {"train": {"epochs": -1}}})
+    assert mlflow.active_run() is None and stored_runs(project).empty
 
 
 def test_without_an_active_mlflow_run_nothing_is_collected_or_logged():
