@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from pvlr_kedro.pipelines import bind
+from pvlr_kedro.pipelines import bind, named
 from pvlr_kedro.pipelines.ingestion.nodes import ingest_annotations, prepare_source
 
 
@@ -15,6 +15,6 @@ def create_pipeline(namespace: str) -> Pipeline:
     nodes = [
         Node(prepare, inputs="params:benchmark", outputs="source", name="prepare_source"),
         Node(ingest_annotations, inputs="source", name="ingest_annotations",
-             outputs={key: key for key in ("annotations", "vocabulary", "ingestion_summary", "image_source")}),
+             outputs=named("annotations", "vocabulary", "ingestion_summary", "image_source")),
     ]
     return Pipeline(nodes, namespace=namespace, parameters={"params:benchmark": f"params:{namespace}"})

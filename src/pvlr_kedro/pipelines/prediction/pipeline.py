@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from pvlr_kedro.pipelines import named
 from pvlr_kedro.pipelines.prediction.nodes import (
     draw_attention,
     draw_contact_sheet,
@@ -21,7 +22,7 @@ def create_pipeline() -> Pipeline:
     nodes = [
         Node(load_predictor, inputs="params:predict", outputs="predictor", name="load_predictor"),
         Node(list_images, inputs="params:predict", outputs="images", name="list_images"),
-        Node(score_images, inputs=["predictor", "images"], outputs={"scores": "scores", "skipped": "skipped"},
+        Node(score_images, inputs=["predictor", "images"], outputs=named("scores", "skipped"),
              name="score_images"),
         Node(label_images, inputs=["scores", "params:predict"], outputs="labels", name="label_images"),
         Node(draw_contact_sheet, inputs=["labels", "images", "params:predict"], outputs="sheet",

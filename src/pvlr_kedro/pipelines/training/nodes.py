@@ -77,8 +77,8 @@ def cache_images(annotations: pd.DataFrame, image_source: dict, recipe: dict, ca
 
 
 def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddings, recipe: dict,
-                image_source: dict, images: dict) -> tuple[TrainedModel, pd.DataFrame]:
-    """Train (or resume) the run's model; the trained bundle and the per-epoch history.
+                image_source: dict, images: dict) -> dict:
+    """Train (or resume) the run's model: ``model`` (the trained bundle) and ``history`` (per epoch).
 
     With ``train.devices`` or ``train.nodes`` above 1 the training runs in that many processes
     (``pvlr.distributed.launch``) and rank 0's result comes back here, so each output is saved once.
@@ -97,7 +97,7 @@ def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddi
         raise SystemExit(0)
     model_config, final, ema, history = result
     history = pd.DataFrame(history).assign(device=str(config.torch_device()), processes=plan.world_size)
-    return TrainedModel(model_config, vocabulary, final, ema), history
+    return {"model": TrainedModel(model_config, vocabulary, final, ema), "history": history}
 
 
 def train_process(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddings, recipe: dict,
@@ -132,8 +132,9 @@ def run_fingerprint(annotations: pd.DataFrame, vocabulary: dict, recipe: dict, i
 
 
 def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dict, image_source: dict,
-                   images: dict) -> tuple[pd.DataFrame, dict]:
-    """Test-split scores of the reported (EMA) model, and the metrics of both the final and the EMA model."""
+                   images: dict) -> dict:
+    """``scores``: the test split's scores of the reported (EMA) model; ``metrics``: both the final and the
+    EMA model's."""
     config, train = EvalConfig.from_params(recipe["eval"]), TrainConfig.from_params(recipe["train"])
     vocabulary = trained.vocabulary
     test_set = split_dataset(annotations, "test", image_source, images, vocabulary, recipe)
@@ -153,7 +154,7 @@ def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dic
     table.insert(0, "image_id", test_set.image_ids)
     log.info("%s: test mAP %.4f (EMA), %.4f (final); chance %.4f", recipe["run"], metrics["ema"]["mAP"],
              metrics["final"]["mAP"], metrics["chance_mAP"])
-    return table, metrics
+    return {"scores": table, "metrics": metrics}
 
 
 def metrics_summary(scores: np.ndarray, targets: np.ndarray, ignore: np.ndarray, names: list[str],
@@ -186,8 +187,8 @@ def split_dataset(annotations: pd.DataFrame, split: str, image_source: dict, ima
 
 
 def report_run(metrics: dict, history: pd.DataFrame, scores: pd.DataFrame, annotations: pd.DataFrame,
-               recipe: dict):
-    """Markdown report, paper-layout CSV tables, and the three figures."""
+               recipe: dict) -> dict:
+    """The Markdown report, the paper-layout CSV tables and the three figures, by output name."""
     names = list(scores.columns[1:])
     rows = {"EMA model (reported)": tables.metrics_row(metrics["ema"]), "final model": tables.metrics_row(metrics["final"])}
     main = pd.DataFrame.from_dict(rows, orient="index")
@@ -198,8 +199,10 @@ def report_run(metrics: dict, history: pd.DataFrame, scores: pd.DataFrame, annot
     targets, ignore = multi_hot(test["labels"], len(names)).numpy(), multi_hot(test["ignore"], len(names)).numpy()
     figure_pr = figures.precision_recall_curves(scores[names].to_numpy(), targets, ignore == 0, names,
                                                 metrics["ema"]["ap"])
-    return (markdown, main.rename_axis("model").reset_index(), per_class.rename_axis("model").reset_index(),
-            figures.training_curves(history), figures.ap_bars(metrics["ema"]["ap"]), figure_pr)
+    return {"report_markdown": markdown, "report_table": main.rename_axis("model").reset_index(),
+            "report_per_class": per_class.rename_axis("model").reset_index(),
+            "report_training_curves": figures.training_curves(history),
+            "report_ap_bars": figures.ap_bars(metrics["ema"]["ap"]), "report_pr_curves": figure_pr}
 
 
 def _markdown(metrics, history, main, per_class, annotations, recipe) -> str:

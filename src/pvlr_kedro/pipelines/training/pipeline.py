@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from pvlr_kedro.pipelines import bind
+from pvlr_kedro.pipelines import bind, named
 from pvlr_kedro.pipelines.training.nodes import (
     cache_images,
     encode_hard_prompts,
@@ -36,11 +36,11 @@ def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
              outputs="images", name="cache_images"),
         Node(train_model,
              inputs=["annotations", "vocabulary", "hard_prompt_embeddings", "recipe", "image_source", "images"],
-             outputs=["model", "history"], name="train_model"),
+             outputs=named("model", "history"), name="train_model"),
         Node(evaluate_model, inputs=["model", "annotations", "recipe", "image_source", "images"],
-             outputs=["scores", "metrics"], name="evaluate_model"),
-        Node(report_run, inputs=["metrics", "history", "scores", "annotations", "recipe"], outputs=REPORT_OUTPUTS,
-             name="report_run"),
+             outputs=named("scores", "metrics"), name="evaluate_model"),
+        Node(report_run, inputs=["metrics", "history", "scores", "annotations", "recipe"],
+             outputs=named(*REPORT_OUTPUTS), name="report_run"),
     ]
     return Pipeline(
         nodes, namespace=run,
