@@ -2,10 +2,16 @@
 # The demo pipeline timed cold (no generated data, no cache, no checkpoint): this commit against an
 # earlier one, each in a temporary worktree (your own data/ is never touched), in alternation so that
 # both see the same machine; wall time of `kedro run` and Kedro's own count. Both trees run with
-# this project's .venv (each through PYTHONPATH).
+# this project's .venv (each through PYTHONPATH), which must not hold the mlflow extra: kedro-mlflow
+# tracks every run when installed, and an earlier tree has no MLflow configuration.
 #   bash benchmarks/demo_pipeline.sh [REV=c62f177] [PAIRS=2]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if .venv/bin/python -c "import kedro_mlflow" 2>/dev/null; then
+    echo "demo_pipeline.sh: kedro-mlflow is installed in .venv; time the demo without it" \
+         "(.venv/bin/pip uninstall -y kedro-mlflow)" >&2
+    exit 1
+fi
 rev=${1:-c62f177}
 pairs=${2:-2}
 repo=$PWD
