@@ -49,8 +49,7 @@ def epoch_metrics(history: pd.DataFrame) -> dict[int, dict[str, float]]:
 def final_metrics(metrics: dict) -> dict[str, float]:
     """The final and EMA models' scalar test metrics (per-class APs are in the report's tables)."""
     return {f"test_{model}_{name}": float(value) for model in ("ema", "final")
-            for name, value in metrics[model].items() if isinstance(value, (int, float)) and value is not None
-            and math.isfinite(value)}
+            for name, value in metrics[model].items() if isinstance(value, (int, float)) and math.isfinite(value)}
 
 
 class TrackRunNamespaces:

@@ -67,8 +67,8 @@ def save_checkpoint(folder: Path, epoch: int, model, ema_model, optimiser, sched
     path = folder / f"epoch_{epoch:03d}.pt"
     trained = model.state_dict()
     payload = {"epoch": epoch, "step": state["step"], "history": state["history"], "model": trained,
-               "ema": ema_changes(trained, ema_model.state_dict()), "optimiser": optimiser.state_dict(), "scheduler": scheduler.state_dict(),
-               "rng": rng_states()}
+               "ema": ema_changes(trained, ema_model.state_dict()), "optimiser": optimiser.state_dict(),
+               "scheduler": scheduler.state_dict(), "rng": rng_states()}
     partial = path.with_suffix(".partial")
     torch.save(payload, partial)
     os.replace(partial, path)

@@ -2,8 +2,8 @@
 
 AdamW (fused; no weight decay on norms, biases, positional embeddings, context vectors and
 scales: ``parameter_groups``), cosine decay of the learning rate per optimiser step, an EMA of
-the weights (``pvlr.ema``), bf16 autocast on CUDA, gradient
-accumulation that equals the full batch (``accumulate_gradients``), and a checkpoint at
+the weights (``pvlr.ema``), bf16 autocast on CUDA, gradient accumulation that equals the full
+batch (``accumulate_gradients``), and a checkpoint at
 every epoch end (model, EMA, optimiser, scheduler, epoch, RNG states). Shuffling and
 augmentation follow one seeding rule (an epoch's order from (seed, epoch), each sample's
 augmentation from (seed, epoch, index): ``pvlr.data``), so a run resumed after a crash gives
