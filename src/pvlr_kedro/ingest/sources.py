@@ -39,7 +39,8 @@ READERS = {
     "nuswide": (NusWideOptions, read_nuswide),
     "csv": (CsvOptions, read_labels_csv),
 }
-RUN_BLOCKS = frozenset({"model", "train", "loss", "eval", "generator"})
+# Blocks of a benchmark's parameters that are not its source: the run's recipe layers and the demo generator.
+NOT_SOURCE_BLOCKS = frozenset({"model", "train", "loss", "eval", "generator"})
 # Keys of any format may stand side by side (custom data switches format by one override);
 # a key no format knows is a typo.
 ALL_FORMAT_KEYS = frozenset(f.name for options, _ in READERS.values() for f in dataclasses.fields(options))
@@ -72,7 +73,7 @@ class SourceConfig:
         The root rule: ``~`` expanded, a relative root taken from ``base`` (the project's root,
         not the working directory), and the absolute result used by every later step.
         """
-        data = {key: value for key, value in params.items() if key not in RUN_BLOCKS}
+        data = {key: value for key, value in params.items() if key not in NOT_SOURCE_BLOCKS}
         kind = data.pop("format", None)
         if kind not in READERS:
             raise IngestionError(f"`{namespace}.format` must be one of {sorted(READERS)}, not {kind!r}")
@@ -83,7 +84,7 @@ class SourceConfig:
         if unknown:
             raise IngestionError(
                 f"unknown parameters for benchmark `{namespace}`: {', '.join(unknown)} "
-                f"(known: {', '.join(sorted(common | ALL_FORMAT_KEYS | RUN_BLOCKS | {'format'}))})"
+                f"(known: {', '.join(sorted(common | ALL_FORMAT_KEYS | NOT_SOURCE_BLOCKS | {'format'}))})"
             )
         if "root" not in data:
             raise IngestionError(f"`{namespace}.root` is not set: point it at the benchmark's folder")

@@ -1,12 +1,12 @@
-"""Dual-Modal Attention (paper §3.5, Eq. 8–10) and the category-centre heads.
+"""Dual-Modal Attention (paper §3.5, Eq. 8–10) and the category-center heads.
 
-Visual-to-semantic (Eq. 8): T^{v→s} = Cross-Attn(T, X), the input-adaptive category centres.
+Visual-to-semantic (Eq. 8): T^{v→s} = Cross-Attn(T, X), the input-adaptive category centers.
 Semantic-to-visual (Eq. 9): X^{s→v} = GAP(Cross-Attn(X, T)).
-A switched-off direction passes its input through: no V→S gives the centres T, no S→V
+A switched-off direction passes its input through: no V→S gives the centers T, no S→V
 gives GAP(X).
 Similarity (Eq. 10): p_j = σ(X^{s→v} · T_j^{v→s}); ``cosine`` (the default choice) compares
 unit vectors times a learned scale, plus a learned bias; ``dot`` is the bare product.
-The ``classifier`` centres of "Classifier Learning" (Table 5) are C learned per-class linear
+The ``classifier`` centers of "Classifier Learning" (Table 5) are C learned per-class linear
 classifiers over each class's feature instead.
 """
 
@@ -22,7 +22,7 @@ from pvlr_kedro.pvlr.attention import AttentionChoices
 
 
 class DualModalAttention(nn.Module):
-    """(T B×C×d, X B×M×d) → (centres B×C×d, visual B×d, maps)."""
+    """(T B×C×d, X B×M×d) → (centers B×C×d, visual B×d, maps)."""
 
     def __init__(self, dim: int, attention: AttentionChoices, v2s: bool, s2v: bool) -> None:
         super().__init__()
@@ -31,13 +31,13 @@ class DualModalAttention(nn.Module):
 
     def forward(self, labels: torch.Tensor, visual_tokens: torch.Tensor):
         maps = {}
-        centres = labels
+        centers = labels
         if self.visual_to_semantic is not None:
-            centres, maps["label_to_region"] = self.visual_to_semantic(labels, visual_tokens)  # B×C×d, B×C×M
+            centers, maps["label_to_region"] = self.visual_to_semantic(labels, visual_tokens)  # B×C×d, B×C×M
         tokens = visual_tokens
         if self.semantic_to_visual is not None:
             tokens, maps["region_to_label"] = self.semantic_to_visual(visual_tokens, labels)  # B×M×d, B×M×C
-        return centres, tokens.mean(dim=1), maps  # GAP: B×d
+        return centers, tokens.mean(dim=1), maps  # GAP: B×d
 
 
 class SimilarityHead(nn.Module):
@@ -50,11 +50,11 @@ class SimilarityHead(nn.Module):
             self.log_scale = nn.Parameter(torch.tensor(math.log(logit_scale)))
             self.bias = nn.Parameter(torch.zeros(()))
 
-    def forward(self, visual: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
-        """visual B×d, centres B×C×d → B×C."""
+    def forward(self, visual: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
+        """visual B×d, centers B×C×d → B×C."""
         if self.similarity == "dot":
-            return (centres * visual[:, None]).sum(-1)
-        cosine = F.cosine_similarity(centres, visual[:, None], dim=-1)  # B×C
+            return (centers * visual[:, None]).sum(-1)
+        cosine = F.cosine_similarity(centers, visual[:, None], dim=-1)  # B×C
         return self.log_scale.exp() * cosine + self.bias
 
 
@@ -67,6 +67,6 @@ class ClassifierHead(nn.Module):
         self.weight = nn.Parameter(torch.randn(classes, dim) / dim**0.5)
         self.bias = nn.Parameter(torch.zeros(classes))
 
-    def forward(self, visual: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
-        features = centres if self.per_class else visual[:, None]  # B×C×d or B×1×d
+    def forward(self, visual: torch.Tensor, centers: torch.Tensor) -> torch.Tensor:
+        features = centers if self.per_class else visual[:, None]  # B×C×d or B×1×d
         return (features * self.weight).sum(-1) + self.bias  # B×C

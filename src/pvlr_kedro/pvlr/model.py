@@ -4,8 +4,8 @@
   T_ka, M_ka = KAP(T_hard)                              Eq. 3  C×d, C×C
   T_ca, M_ca = CAP(T_soft, X)                           Eq. 4  B×C×d, B×C×C
   T = IFM(T_ka, M_ka, T_ca, M_ca), L_KCR               Eq. 5–7
-  centres, v = DMA(T, X)                                Eq. 8–9
-  logits = head(v, centres)                             Eq. 10
+  centers, v = DMA(T, X)                                Eq. 8–9
+  logits = head(v, centers)                             Eq. 10
 
 Switched-off parts are not built, so they have no parameters in the state dict. With KAP
 and CAP both off, the label representations are the frozen embeddings of the bare class
@@ -101,7 +101,7 @@ class PVLR(nn.Module):
         self._label_cache = None
 
     def labels(self, features: torch.Tensor) -> torch.Tensor:
-        """Text features (…×C×d_text) into the joint space, centred over classes if configured."""
+        """Text features (…×C×d_text) into the joint space, centered over classes if configured."""
         t = self.label_projection(features)
         return t - t.mean(dim=-2, keepdim=True) if self.config.center_labels else t
 
@@ -109,9 +109,9 @@ class PVLR(nn.Module):
         x = self.visual_tokens(images)  # B×M×d
         attention = {}
         labels, kcr = self.label_representations(x, attention)
-        centres, visual, dma_maps = self.dma(labels.expand(x.shape[0], -1, -1), x)  # B×C×d, B×d
+        centers, visual, dma_maps = self.dma(labels.expand(x.shape[0], -1, -1), x)  # B×C×d, B×d
         attention.update(dma_maps)
-        return {"logits": self.head(visual, centres), "kcr": kcr, "attention": attention}
+        return {"logits": self.head(visual, centers), "kcr": kcr, "attention": attention}
 
     def label_representations(self, x: torch.Tensor, attention: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
         """T (C×d or B×C×d) and L_KCR (None without both prompts); fills ``attention`` with the maps."""
