@@ -90,10 +90,10 @@ def test_pre_interaction_runs_the_text_encoder_per_image_and_post_interaction_on
 def test_label_rep_baseline_is_gap_against_frozen_name_embeddings():
     model = build("pvlr-tiny-rn", **VARIANTS["baseline_label_rep"])
     images = torch.randn(2, 3, 64, 64)
-    centres = model.labels(model.name_embeddings)  # C×d
+    centers = model.labels(model.name_embeddings)  # C×d
     visual = model.visual_tokens(images).mean(dim=1)  # B×d
     expected = model.head.log_scale.exp() * torch.nn.functional.cosine_similarity(
-        centres[None], visual[:, None], dim=-1) + model.head.bias
+        centers[None], visual[:, None], dim=-1) + model.head.bias
     torch.testing.assert_close(model(images)["logits"], expected)
 
 
