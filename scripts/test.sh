@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set-up and the whole test suite, as the README says and CI runs it:
 # Debian's chromium for the lineage test (installed when missing and we are root), the
-# virtual environment with the project and its test extra, then pytest.
+# virtual environment with the project and its test and mlflow extras, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
