@@ -9,7 +9,7 @@ if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get 
 fi
 python3 -m venv .venv
 .venv/bin/pip install -q -e ".[test,mlflow]"  # with the optional extras that tests cover
-# The suite writes up to ~4.8 GB at once under the temporary folder (runs with full-size CLIP
+# The suite writes up to ~4.3 GB at once under the temporary folder (runs with full-size CLIP
 # towers); each passed test's files are removed as it ends. Say so plainly rather than fail later.
 temporary=${TMPDIR:-/tmp}
 free_mb=$(df -Pm "$temporary" | awk 'NR == 2 {print $4}')

@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import math
 import sys
-import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from kedro.framework.hooks import hook_impl
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 REPORT_NODE = "report_run"
 FIGURES = ("report_training_curves", "report_ap_bars", "report_pr_curves")
@@ -53,25 +55,25 @@ def final_metrics(metrics: dict) -> dict[str, float]:
 
 
 class TrackRunNamespaces:
-    """Collects a run namespace's outputs node by node; logs them as one nested MLflow run at its report."""
-
-    def __init__(self) -> None:
-        self.pending: dict[str, dict] = {}
+    """Logs a run namespace as one nested MLflow run when its report node has run: that node's inputs
+    and outputs hold all but the model, whose file the catalog has saved by then."""
 
     @hook_impl
-    def after_node_run(self, node, inputs: dict, outputs: dict) -> None:
+    def after_node_run(self, node, catalog, inputs: dict, outputs: dict) -> None:
         mlflow = sys.modules.get("mlflow")  # imported by kedro-mlflow when installed, never here
         run = node.namespace
-        if mlflow is None or mlflow.active_run() is None or run is None:
+        if mlflow is None or mlflow.active_run() is None or run is None or node.name != f"{run}.{REPORT_NODE}":
             return
-        data = self.pending.setdefault(run, {})
-        data.update({name[len(run) + 1:]: value for name, value in {**inputs, **outputs}.items()
-                     if name.startswith(f"{run}.")})
-        if node.name == f"{run}.{REPORT_NODE}":
-            log_run(mlflow, run, self.pending.pop(run))
+        data = {name.removeprefix(f"{run}."): value for name, value in {**inputs, **outputs}.items()}
+        log_run(mlflow, run, data, saved_file(catalog.get(f"{run}.model")))
 
 
-def log_run(mlflow, run: str, data: dict) -> None:
+def saved_file(dataset) -> Path | None:
+    """The file a dataset saved last, when it is one that says (``TrainedModelDataset``)."""
+    return dataset.saved_path() if hasattr(dataset, "saved_path") else None
+
+
+def log_run(mlflow, run: str, data: dict, model_file: Path | None) -> None:
     """One nested MLflow run named ``run``: recipe, history, test metrics, report and model."""
     with mlflow.start_run(run_name=run, nested=True):
         mlflow.log_params({name: str(value) for name, value in flat(data["recipe"]).items()})
@@ -83,7 +85,5 @@ def log_run(mlflow, run: str, data: dict) -> None:
             mlflow.log_text(data[name].to_csv(index=False), f"report/{name.removeprefix('report_')}.csv")
         for name in FIGURES:
             mlflow.log_figure(data[name], f"report/{name.removeprefix('report_')}.png")
-        if "model" in data:
-            with tempfile.TemporaryDirectory() as folder:
-                data["model"].save(Path(folder) / "model.pt")
-                mlflow.log_artifact(str(Path(folder) / "model.pt"), "model")
+        if model_file is not None:
+            mlflow.log_artifact(str(model_file), "model")

@@ -61,12 +61,13 @@ def test_a_wrong_parameter_fails_before_any_mlflow_run_opens(project):
     assert mlflow.active_run() is None and stored_runs(project).empty
 
 
-def test_without_an_active_mlflow_run_nothing_is_collected_or_logged():
-    hook = TrackRunNamespaces()
+def test_without_an_active_mlflow_run_nothing_is_logged(tmp_path):
+    store = tmp_path / "mlruns.db"
+    mlflow.set_tracking_uri(f"sqlite:///{store}")
     node = Node(lambda metrics: metrics, "demo.metrics", "demo.report_markdown", name="report_run", namespace="demo")
     assert mlflow.active_run() is None
-    hook.after_node_run(node, {"demo.metrics": {}}, {"demo.report_markdown": "# report"})
-    assert hook.pending == {}
+    TrackRunNamespaces().after_node_run(node, None, {"demo.metrics": {}}, {"demo.report_markdown": "# report"})
+    assert not store.exists()  # logging would have opened the store to start a run
 
 
 def test_epochs_without_an_evaluation_log_no_test_map():

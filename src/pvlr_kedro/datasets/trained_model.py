@@ -60,6 +60,10 @@ class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         data.save(path)
 
+    def saved_path(self) -> Path:
+        """The file of the version this entry loads: the one saved last in this session, else the newest."""
+        return Path(self._get_load_path())
+
     def _exists(self) -> bool:
         try:
             return Path(self._get_load_path()).exists()
