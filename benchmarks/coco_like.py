@@ -35,5 +35,7 @@ def coco_like_jpegs(folder: Path, count: int) -> list[str]:
         left, top = int(rng.integers(0, big.width - 640)), int(rng.integers(0, big.height - 480))
         crop = big.crop((left, top, left + 640, top + 480))
         names.append(f"photo_{n:04d}.jpg")
-        (crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if n % 2 else crop).save(folder / names[-1], quality=90)
+        (crop.transpose(Image.Transpose.FLIP_LEFT_RIGHT) if n % 2 else crop).save(
+            folder / names[-1], quality=90
+        )
     return names

@@ -45,8 +45,12 @@ def before_cache_transform(size: int, train: bool):
     """The transform of the files path before the image cache (float32 normalised in the worker)."""
     steps = [transforms.Resize((size, size), interpolation=transforms.InterpolationMode.BICUBIC)]
     steps += [transforms.RandomHorizontalFlip(), transforms.RandAugment()] if train else []
-    steps += [transforms.ToTensor(), transforms.Normalize((0.48145466, 0.4578275, 0.40821073),
-                                                          (0.26862954, 0.26130258, 0.27577711))]
+    steps += [
+        transforms.ToTensor(),
+        transforms.Normalize(
+            (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+        ),
+    ]
     return transforms.Compose(steps)
 
 
@@ -75,10 +79,20 @@ def main() -> None:
         paths = [f"images/{name}" for name in coco_like_jpegs(root / "images", count)]
         ids = [str(n) for n in range(count)]
         files = ImageFiles(root, paths, ids, size)
-        caches = {store: CachedImages(build_image_cache(root / store, root, paths, ids, size, store, "bench", 1,
-                                                        progress=False), range(count)) for store in ("uint8", "jpeg")}
+        caches = {
+            store: CachedImages(
+                build_image_cache(
+                    root / store, root, paths, ids, size, store, "bench", 1, progress=False
+                ),
+                range(count),
+            )
+            for store in ("uint8", "jpeg")
+        }
         augment = Augmentation(seed=0)
-        old_train, old_test = before_cache_transform(size, True), before_cache_transform(size, False)
+        old_train, old_test = (
+            before_cache_transform(size, True),
+            before_cache_transform(size, False),
+        )
         paths_timed = {
             "before_cache": lambda i: old_train(load_rgb(root / paths[i])),
             "files": lambda i: to_chw(augment(files[i], 1, i)),
@@ -88,18 +102,39 @@ def main() -> None:
             "cache_uint8_test": lambda i: to_chw(caches["uint8"][i]),
             "cache_jpeg_test": lambda i: to_chw(caches["jpeg"][i]),
         }
-        rates = {name: images_per_second(sample, count, args.repeat) for name, sample in paths_timed.items()}
-        error = float(np.mean([np.abs(caches["jpeg"][i].astype(float) - caches["uint8"][i]).mean()
-                               for i in range(count)]))
-        disk = {store: sum(p.stat().st_size for p in (root / store).glob("shard_*")) / count for store in caches}
+        rates = {
+            name: images_per_second(sample, count, args.repeat)
+            for name, sample in paths_timed.items()
+        }
+        error = float(
+            np.mean(
+                [
+                    np.abs(caches["jpeg"][i].astype(float) - caches["uint8"][i]).mean()
+                    for i in range(count)
+                ]
+            )
+        )
+        disk = {
+            store: sum(p.stat().st_size for p in (root / store).glob("shard_*")) / count
+            for store in caches
+        }
     report = {
-        "setting": {"image_size": size, "images": count, "source": "640×480 JPEG q90 crops of real photos",
-                    "threads": torch.get_num_threads()},
+        "setting": {
+            "image_size": size,
+            "images": count,
+            "source": "640×480 JPEG q90 crops of real photos",
+            "threads": torch.get_num_threads(),
+        },
         "images_per_second_per_core": {name: round(rate, 1) for name, rate in rates.items()},
-        "ratio_to_before_cache": {name: round(rate / rates["before_cache" + ("_test" if name.endswith("_test") else "")],
-                                              2) for name, rate in rates.items()},
+        "ratio_to_before_cache": {
+            name: round(
+                rate / rates["before_cache" + ("_test" if name.endswith("_test") else "")], 2
+            )
+            for name, rate in rates.items()
+        },
         f"cores_for_{TARGET_IMAGES_PER_SECOND}_images_per_second": {
-            name: round(TARGET_IMAGES_PER_SECOND / rate, 1) for name, rate in rates.items()},
+            name: round(TARGET_IMAGES_PER_SECOND / rate, 1) for name, rate in rates.items()
+        },
         "bytes_per_picture": {store: round(value) for store, value in disk.items()},
         "jpeg_store_mean_abs_error_levels": round(error, 3),
     }

@@ -31,15 +31,30 @@ import torch
 from coco_like import coco_like_jpegs, coco_names
 
 from pvlr_kedro.pvlr import build_model
-from pvlr_kedro.pvlr.data import Augmentation, EpochBatches, EpochSampler, MultiLabelImages, to_model_input
+from pvlr_kedro.pvlr.data import (
+    Augmentation,
+    EpochBatches,
+    EpochSampler,
+    MultiLabelImages,
+    to_model_input,
+)
 from pvlr_kedro.pvlr.image_cache import CachedImages, build_image_cache
 from pvlr_kedro.pvlr.timing import time_training_step, training_step_flops
 from pvlr_kedro.pvlr.training import TrainConfig, make_loader, prepare_for_device
 
-BACKBONE_ALONE = {"kap": False, "cap": "none", "channel_interaction": False, "relation_aggregation": False,
-                  "v2s": False, "s2v": False}
-VARIANTS = {"post_interaction": {"cap": "soft"}, "pre_interaction": {"cap": "pre_interaction"},
-            "backbone_alone": BACKBONE_ALONE}
+BACKBONE_ALONE = {
+    "kap": False,
+    "cap": "none",
+    "channel_interaction": False,
+    "relation_aggregation": False,
+    "v2s": False,
+    "s2v": False,
+}
+VARIANTS = {
+    "post_interaction": {"cap": "soft"},
+    "pre_interaction": {"cap": "pre_interaction"},
+    "backbone_alone": BACKBONE_ALONE,
+}
 
 
 def synchronise(device: torch.device) -> None:
@@ -65,33 +80,57 @@ def train_config(device: torch.device) -> TrainConfig:
     return TrainConfig(device=str(device), amp=True)
 
 
-def variant_report(variant: str, args: argparse.Namespace, device: torch.device, rate: float) -> dict:
+def variant_report(
+    variant: str, args: argparse.Namespace, device: torch.device, rate: float
+) -> dict:
     torch.manual_seed(0)
-    params = {"backbone": args.backbone, "pretrained": None, "image_size": args.image_size, **VARIANTS[variant]}
+    params = {
+        "backbone": args.backbone,
+        "pretrained": None,
+        "image_size": args.image_size,
+        **VARIANTS[variant],
+    }
     model = build_model(params, coco_names()).to(device)
     if device.type == "cuda":
         torch.cuda.reset_peak_memory_stats(device)
-    seconds = time_training_step(model, args.batch_size, args.image_size, steps=args.steps, warmup=2,
-                                 train=train_config(device))
+    seconds = time_training_step(
+        model,
+        args.batch_size,
+        args.image_size,
+        steps=args.steps,
+        warmup=2,
+        train=train_config(device),
+    )
     peak = torch.cuda.max_memory_allocated(device) / 2**30 if device.type == "cuda" else None
     flops = training_step_flops(model, args.batch_size, args.image_size, train=train_config(device))
-    return {"seconds_per_step": round(seconds, 4), "images_per_second": round(args.batch_size / seconds, 1),
-            "tflop_per_step": round(flops / 1e12, 3), "mfu": round(flops / seconds / (rate * 1e12), 3),
-            "peak_memory_gib": None if peak is None else round(peak, 2)}
+    return {
+        "seconds_per_step": round(seconds, 4),
+        "images_per_second": round(args.batch_size / seconds, 1),
+        "tflop_per_step": round(flops / 1e12, 3),
+        "mfu": round(flops / seconds / (rate * 1e12), 3),
+        "peak_memory_gib": None if peak is None else round(peak, 2),
+    }
 
 
 @torch.no_grad()
 def evaluation_rate(args: argparse.Namespace, device: torch.device) -> float:
-    model = build_model({"backbone": args.backbone, "pretrained": None, "image_size": args.image_size},
-                        coco_names()).eval()
+    model = build_model(
+        {"backbone": args.backbone, "pretrained": None, "image_size": args.image_size}, coco_names()
+    ).eval()
     memory_format = prepare_for_device(model, device)
-    images = torch.randint(0, 256, (args.eval_batch_size, 3, args.image_size, args.image_size), dtype=torch.uint8)
+    images = torch.randint(
+        0, 256, (args.eval_batch_size, 3, args.image_size, args.image_size), dtype=torch.uint8
+    )
     times = []
     for step in range(args.steps + 2):
         synchronise(device)
         start = time.perf_counter()
         with train_config(device).autocast(device):
-            model(to_model_input(images.pin_memory() if device.type == "cuda" else images, device, memory_format))
+            model(
+                to_model_input(
+                    images.pin_memory() if device.type == "cuda" else images, device, memory_format
+                )
+            )
         synchronise(device)
         times.append(time.perf_counter() - start)
     return args.eval_batch_size / statistics.median(times[2:])
@@ -102,13 +141,30 @@ def data_path_rate(args: argparse.Namespace, device: torch.device, folder: Path)
     (folder / "images").mkdir()
     paths = [f"images/{name}" for name in coco_like_jpegs(folder / "images", args.data_images)]
     ids = [str(n) for n in range(len(paths))]
-    cache = build_image_cache(folder / "cache", folder, paths, ids, args.image_size, "uint8", "gpu-check",
-                              workers=os.cpu_count() or 1, progress=False)
+    cache = build_image_cache(
+        folder / "cache",
+        folder,
+        paths,
+        ids,
+        args.image_size,
+        "uint8",
+        "gpu-check",
+        workers=os.cpu_count() or 1,
+        progress=False,
+    )
     rows = [n % len(paths) for n in range(args.data_samples)]  # the few pictures, read many times
-    table = pd.DataFrame({"image_id": [str(r) for r in rows], "labels": [[0]] * len(rows), "ignore": [[]] * len(rows)})
+    table = pd.DataFrame(
+        {
+            "image_id": [str(r) for r in rows],
+            "labels": [[0]] * len(rows),
+            "ignore": [[]] * len(rows),
+        }
+    )
     dataset = MultiLabelImages(table, 80, CachedImages(cache, rows), Augmentation(seed=0))
     config = TrainConfig(batch_size=args.batch_size, device=str(device))
-    loader = make_loader(dataset, config, device, EpochBatches(EpochSampler(len(dataset)), config.batch_size))
+    loader = make_loader(
+        dataset, config, device, EpochBatches(EpochSampler(len(dataset)), config.batch_size)
+    )
     seen, sizes, start = 0, [], time.perf_counter()
     for step, (images, _, _) in enumerate(loader):
         to_model_input(images, device, torch.channels_last)
@@ -118,8 +174,12 @@ def data_path_rate(args: argparse.Namespace, device: torch.device, folder: Path)
             continue
         seen, sizes = seen + len(images), sizes + [len(images)]
     synchronise(device)
-    return {"images_per_second": round(seen / (time.perf_counter() - start), 1), "workers": config.workers,
-            "batches": len(sizes), "batch_sizes": sorted(set(sizes))}
+    return {
+        "images_per_second": round(seen / (time.perf_counter() - start), 1),
+        "workers": config.workers,
+        "batches": len(sizes),
+        "batch_sizes": sorted(set(sizes)),
+    }
 
 
 def main() -> None:
@@ -130,21 +190,36 @@ def main() -> None:
     parser.add_argument("--eval-batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--matmul-size", type=int, default=8192)
-    parser.add_argument("--data-images", type=int, default=64, help="distinct COCO-like JPEGs in the cache")
-    parser.add_argument("--data-samples", type=int, default=6400, help="samples the loader hands over")
+    parser.add_argument(
+        "--data-images", type=int, default=64, help="distinct COCO-like JPEGs in the cache"
+    )
+    parser.add_argument(
+        "--data-samples", type=int, default=6400, help="samples the loader hands over"
+    )
     parser.add_argument("--device", default="cuda")
     args = parser.parse_args()
     device = torch.device(args.device)
     rate = matmul_tflops(device, args.matmul_size)
-    report = {"setting": vars(args), "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
-              "torch": torch.__version__, "cpu_cores": os.cpu_count(), "matmul_tflops": round(rate, 1)}
-    report["variants"] = {variant: variant_report(variant, args, device, rate) for variant in VARIANTS}
+    report = {
+        "setting": vars(args),
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu",
+        "torch": torch.__version__,
+        "cpu_cores": os.cpu_count(),
+        "matmul_tflops": round(rate, 1),
+    }
+    report["variants"] = {
+        variant: variant_report(variant, args, device, rate) for variant in VARIANTS
+    }
     report["evaluation_images_per_second"] = round(evaluation_rate(args, device), 1)
     with tempfile.TemporaryDirectory() as folder:
         report["data_path"] = data_path_rate(args, device, Path(folder))
     post = report["variants"]["post_interaction"]["seconds_per_step"]
-    report["pre_over_post"] = round(report["variants"]["pre_interaction"]["seconds_per_step"] / post, 3)
-    report["pvlr_over_backbone_alone"] = round(post / report["variants"]["backbone_alone"]["seconds_per_step"], 3)
+    report["pre_over_post"] = round(
+        report["variants"]["pre_interaction"]["seconds_per_step"] / post, 3
+    )
+    report["pvlr_over_backbone_alone"] = round(
+        post / report["variants"]["backbone_alone"]["seconds_per_step"], 3
+    )
     print(json.dumps(report, indent=2))
 
 

@@ -1,6 +1,6 @@
 """Metric computation time on a COCO-sized score matrix (40,504 × 80), against a per-class scikit-learn loop.
 
-    DO_NOT_TRACK=1 python benchmarks/metrics_speed.py [--images 40504] [--classes 80] [--repeats 3]
+DO_NOT_TRACK=1 python benchmarks/metrics_speed.py [--images 40504] [--classes 80] [--repeats 3]
 """
 
 from __future__ import annotations
@@ -35,12 +35,27 @@ def main() -> None:
     scores = np.clip(0.3 * targets + rng.random(targets.shape) * 0.8, 0, 1).astype(np.float32)
     ours = best_of(args.repeats, lambda: multilabel_metrics(scores, targets))
     ours_top3 = best_of(args.repeats, lambda: multilabel_metrics(scores, targets, top_k=3))
-    sklearn = best_of(args.repeats, lambda: [average_precision_score(targets[:, c], scores[:, c]) for c in range(args.classes)])
+    sklearn = best_of(
+        args.repeats,
+        lambda: [average_precision_score(targets[:, c], scores[:, c]) for c in range(args.classes)],
+    )
     ap_ours = multilabel_metrics(scores, targets)["ap"]
-    ap_sklearn = np.array([average_precision_score(targets[:, c], scores[:, c]) for c in range(args.classes)])
-    print(json.dumps({"shape": [args.images, args.classes],
-                      "multilabel_metrics_s": ours, "multilabel_metrics_top3_s": ours_top3, "sklearn_ap_loop_s": sklearn,
-                      "speedup": sklearn / ours, "max_ap_difference": float(np.abs(ap_ours - ap_sklearn).max())}, indent=2))
+    ap_sklearn = np.array(
+        [average_precision_score(targets[:, c], scores[:, c]) for c in range(args.classes)]
+    )
+    print(
+        json.dumps(
+            {
+                "shape": [args.images, args.classes],
+                "multilabel_metrics_s": ours,
+                "multilabel_metrics_top3_s": ours_top3,
+                "sklearn_ap_loop_s": sklearn,
+                "speedup": sklearn / ours,
+                "max_ap_difference": float(np.abs(ap_ours - ap_sklearn).max()),
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from coco_like import coco_names
 
 from pvlr_kedro.pvlr import build_model
 
+
 def seconds_per_pass(model, steps: int) -> float:
     times = []
     for step in range(steps + 1):
@@ -38,13 +39,33 @@ def main() -> None:
     result = {}
     for context in (77, None):
         torch.manual_seed(0)
-        model = build_model({"backbone": args.backbone, "pretrained": None, "image_size": 224, "text_context": context},
-                            classes)
-        result[f"text_context={context}"] = {"positions": int(model.cap.name_ids.shape[1]),
-                                             "seconds": seconds_per_pass(model, args.steps)}
-    result["speed-up"] = result["text_context=77"]["seconds"] / result["text_context=None"]["seconds"]
-    print(json.dumps({"backbone": args.backbone, "classes": len(classes), "threads": torch.get_num_threads(),
-                      **result}, indent=2))
+        model = build_model(
+            {
+                "backbone": args.backbone,
+                "pretrained": None,
+                "image_size": 224,
+                "text_context": context,
+            },
+            classes,
+        )
+        result[f"text_context={context}"] = {
+            "positions": int(model.cap.name_ids.shape[1]),
+            "seconds": seconds_per_pass(model, args.steps),
+        }
+    result["speed-up"] = (
+        result["text_context=77"]["seconds"] / result["text_context=None"]["seconds"]
+    )
+    print(
+        json.dumps(
+            {
+                "backbone": args.backbone,
+                "classes": len(classes),
+                "threads": torch.get_num_threads(),
+                **result,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -26,8 +26,14 @@ from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.timing import time_training_step, training_step_flops
 from pvlr_kedro.pvlr.training import TrainConfig
 
-BACKBONE_ALONE = {"kap": False, "cap": "none", "channel_interaction": False, "relation_aggregation": False,
-                  "v2s": False, "s2v": False}
+BACKBONE_ALONE = {
+    "kap": False,
+    "cap": "none",
+    "channel_interaction": False,
+    "relation_aggregation": False,
+    "v2s": False,
+    "s2v": False,
+}
 VARIANTS = {
     "backbone_alone": BACKBONE_ALONE,
     "post_interaction": {"cap": "soft"},
@@ -40,10 +46,17 @@ VARIANTS = {
 def step_figures(variant: str, args: argparse.Namespace, names: list[str]) -> tuple[float, int]:
     """(median seconds, FLOPs) of one training step of ``variant``."""
     torch.manual_seed(0)
-    params = {"backbone": args.backbone, "pretrained": None, "image_size": args.image_size, **VARIANTS[variant]}
+    params = {
+        "backbone": args.backbone,
+        "pretrained": None,
+        "image_size": args.image_size,
+        **VARIANTS[variant],
+    }
     model = build_model(params, names).to(args.device)
     train = TrainConfig(device=args.device)
-    seconds = time_training_step(model, args.batch_size, args.image_size, steps=args.steps, train=train)
+    seconds = time_training_step(
+        model, args.batch_size, args.image_size, steps=args.steps, train=train
+    )
     return seconds, training_step_flops(model, args.batch_size, args.image_size, train=train)
 
 
@@ -65,14 +78,19 @@ def main() -> None:
     figures = {variant: step_figures(variant, args, names) for variant in args.variants}
     seconds = {variant: value[0] for variant, value in figures.items()}
     report = {
-        "setting": vars(args), "threads": torch.get_num_threads(),
+        "setting": vars(args),
+        "threads": torch.get_num_threads(),
         "seconds_per_step": {variant: round(value, 4) for variant, value in seconds.items()},
         "gflop_per_step": {variant: round(value[1] / 1e9, 1) for variant, value in figures.items()},
         "pvlr_over_backbone_alone": ratio(seconds, "post_interaction", "backbone_alone"),
         "pvlr_over_backbone_alone_at_77": ratio(seconds, "post_interaction_77", "backbone_alone"),
         "pre_over_post": ratio(seconds, "pre_interaction", "post_interaction"),
         "pre_over_post_at_77": ratio(seconds, "pre_interaction_77", "post_interaction_77"),
-        "paper_table7": {"pre_interaction": 2.40, "post_interaction": 0.41, "ratio": round(2.40 / 0.41, 3)},
+        "paper_table7": {
+            "pre_interaction": 2.40,
+            "post_interaction": 0.41,
+            "ratio": round(2.40 / 0.41, 3),
+        },
     }
     print(json.dumps(report, indent=2))
 

@@ -49,8 +49,11 @@ def tmp_path(tmp_path):
 @pytest.fixture(scope="session")
 def smoke_project(tmp_path_factory):
     """A project copy in which `table4` and `table7` ran in the `smoke` environment."""
-    return project_with_runs(tmp_path_factory.mktemp("smoke_project"), ("table4", None, "smoke"),
-                             ("table7", None, "smoke"))
+    return project_with_runs(
+        tmp_path_factory.mktemp("smoke_project"),
+        ("table4", None, "smoke"),
+        ("table7", None, "smoke"),
+    )
 
 
 @pytest.fixture

@@ -19,8 +19,15 @@ def write_jpeg(path: Path, size=(32, 24), seed: int | None = None) -> Path:
     return path
 
 
-def write_coco_split(root: Path, annotation_file: str, image_folder: str, images: list[dict],
-                     annotations: list[dict], categories: list[dict], write_images: bool = True) -> Path:
+def write_coco_split(
+    root: Path,
+    annotation_file: str,
+    image_folder: str,
+    images: list[dict],
+    annotations: list[dict],
+    categories: list[dict],
+    write_images: bool = True,
+) -> Path:
     """One COCO instances file; ``images`` need id and file_name (width/height default to 32×24)."""
     for image in images:
         image.setdefault("width", 32)
@@ -34,11 +41,15 @@ def write_coco_split(root: Path, annotation_file: str, image_folder: str, images
         annotation.setdefault("bbox", [1, 1, 5, 5])
     path = root / annotation_file
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"images": images, "annotations": annotations, "categories": categories}))
+    path.write_text(
+        json.dumps({"images": images, "annotations": annotations, "categories": categories})
+    )
     return path
 
 
-def write_voc(root: Path, trainval: dict[str, list], test: dict[str, list], crlf: bool = False) -> None:
+def write_voc(
+    root: Path, trainval: dict[str, list], test: dict[str, list], crlf: bool = False
+) -> None:
     """VOC2007 layout; each image maps to a list of (class name, difficult or None for no tag)."""
     newline = "\r\n" if crlf else "\n"
     for list_name, images in (("trainval", trainval), ("test", test)):
@@ -52,18 +63,27 @@ def write_voc(root: Path, trainval: dict[str, list], test: dict[str, list], crlf
 def write_voc_xml(path: Path, image_id: str, objects: list, size=(40, 30)) -> None:
     parts = [f"<annotation><folder>VOC2007</folder><filename>{image_id}.jpg</filename>"]
     if size:
-        parts.append(f"<size><width>{size[0]}</width><height>{size[1]}</height><depth>3</depth></size>")
+        parts.append(
+            f"<size><width>{size[0]}</width><height>{size[1]}</height><depth>3</depth></size>"
+        )
     for name, difficult in objects:
         tag = "" if difficult is None else f"<difficult>{difficult}</difficult>"
-        parts.append(f"<object><name>{name}</name><pose>Unspecified</pose><truncated>0</truncated>{tag}"
-                     "<bndbox><xmin>1</xmin><ymin>1</ymin><xmax>9</xmax><ymax>9</ymax></bndbox></object>")
+        parts.append(
+            f"<object><name>{name}</name><pose>Unspecified</pose><truncated>0</truncated>{tag}"
+            "<bndbox><xmin>1</xmin><ymin>1</ymin><xmax>9</xmax><ymax>9</ymax></bndbox></object>"
+        )
     parts.append("</annotation>")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(parts))
 
 
-def write_nuswide(root: Path, concepts: list[str], train: dict[str, set], test: dict[str, set],
-                  missing: tuple[str, ...] = ()) -> None:
+def write_nuswide(
+    root: Path,
+    concepts: list[str],
+    train: dict[str, set],
+    test: dict[str, set],
+    missing: tuple[str, ...] = (),
+) -> None:
     """Official NUS-WIDE layout; entries are ``folder\\file.jpg`` mapped to their concept names."""
     (root / "Concepts81.txt").write_text("\r\n".join(concepts) + "\r\n")
     for split, suffix, entries in (("Train", "Train", train), ("Test", "Test", test)):

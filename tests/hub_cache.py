@@ -10,7 +10,9 @@ from safetensors.torch import save_file
 REVISION = "0" * 40
 
 
-def plant_checkpoint(hub_cache: Path, backbone: str, tag: str = "openai") -> dict[str, torch.Tensor]:
+def plant_checkpoint(
+    hub_cache: Path, backbone: str, tag: str = "openai"
+) -> dict[str, torch.Tensor]:
     """Write a random ``backbone`` state dict (fp16, as OpenAI ships it) as the hub file of ``tag``; return it."""
     repo = open_clip.get_pretrained_cfg(backbone, tag)["hf_hub"].strip("/")
     folder = hub_cache / f"models--{repo.replace('/', '--')}"

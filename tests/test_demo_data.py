@@ -12,7 +12,9 @@ LAYOUT = {"train": ("annotations/train.json", "train"), "test": ("annotations/te
 
 
 def generate(root, **config):
-    return generate_demo(root, DemoConfig(**{"train_images": 150, "test_images": 30, **config}), LAYOUT)
+    return generate_demo(
+        root, DemoConfig(**{"train_images": 150, "test_images": 30, **config}), LAYOUT
+    )
 
 
 def label_sets(root):
@@ -30,21 +32,27 @@ def test_same_seed_same_files_other_seed_other_files(tmp_path):
     generate(tmp_path / "c", seed=1)
     for name in ("annotations/train.json", "train/000007.jpg", "test/000160.jpg"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
-    assert (tmp_path / "a/train/000007.jpg").read_bytes() != (tmp_path / "c/train/000007.jpg").read_bytes()
+    assert (tmp_path / "a/train/000007.jpg").read_bytes() != (
+        tmp_path / "c/train/000007.jpg"
+    ).read_bytes()
 
 
 def test_real_multilabel_task_with_scene_cooccurrence(tmp_path):
     generate(tmp_path, train_images=600)
     data, sets = label_sets(tmp_path)
     assert len(data["categories"]) == len(CLASSES) >= 12
-    per_image = [sum(a["image_id"] == image["id"] for a in data["annotations"]) for image in data["images"]]
+    per_image = [
+        sum(a["image_id"] == image["id"] for a in data["annotations"]) for image in data["images"]
+    ]
     assert min(per_image) == 1 and max(per_image) == 4
     assert max(len(s) for s in sets.values()) >= 3
     pairs = {frozenset(p) for s in sets.values() for p in combinations(sorted(s), 2)}
     assert frozenset({"car", "bus"}) in pairs and frozenset({"person", "dog"}) in pairs
     assert frozenset({"car", "boat"}) not in pairs and frozenset({"pizza", "kite"}) not in pairs
     sides = [min(a["bbox"][2:]) / 96 for a in data["annotations"]]
-    assert min(sides) < 0.1 and max(sides) > 0.4  # small objects (bars are a third as thick) and large ones
+    assert (
+        min(sides) < 0.1 and max(sides) > 0.4
+    )  # small objects (bars are a third as thick) and large ones
 
 
 def test_unchanged_configuration_is_not_generated_again(tmp_path):
@@ -72,7 +80,10 @@ def test_regeneration_refuses_to_delete_files_a_user_put_in_the_generated_root(t
     root = tmp_path / "demo"
     assert generate(root) is True
     (root / "train/my_label_fix.json").write_text("{}")
-    with pytest.raises(IngestionError, match=r"holds files the demo generator did not write: train/my_label_fix.json"):
+    with pytest.raises(
+        IngestionError,
+        match=r"holds files the demo generator did not write: train/my_label_fix.json",
+    ):
         generate(root, seed=5)
     assert (root / "train/my_label_fix.json").exists() and (root / "train/000001.jpg").exists()
 

@@ -19,14 +19,35 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (scripts/test.sh installs it)")
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="Debian's chromium is not installed (scripts/test.sh installs it)"
+)
 def test_viz_page_renders_the_train_coco_pipeline(project, tmp_path):
     environment = {**os.environ, "DO_NOT_TRACK": "1"}
     kedro = os.path.join(os.path.dirname(sys.executable), "kedro")
-    subprocess.run([kedro, "viz", "build"], cwd=project, env=environment, check=True, capture_output=True, timeout=600)
+    subprocess.run(
+        [kedro, "viz", "build"],
+        cwd=project,
+        env=environment,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
-                               "--directory", str(project / "build")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "http.server",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--directory",
+            str(project / "build"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}/"
         for _ in range(50):
@@ -37,16 +58,45 @@ def test_viz_page_renders_the_train_coco_pipeline(project, tmp_path):
                 time.sleep(0.1)
         profile = tmp_path / "chromium-profile"
         dom = subprocess.run(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-             "--disable-component-update", "--disable-sync", "--no-first-run", f"--user-data-dir={profile}",
-             "--virtual-time-budget=15000", "--window-size=1600,1000", "--dump-dom",
-             f"{url}?pid=train_coco&expandAllPipelines=true"],
-            capture_output=True, text=True, timeout=180, check=True).stdout
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={profile}",
+                "--virtual-time-budget=15000",
+                "--window-size=1600,1000",
+                "--dump-dom",
+                f"{url}?pid=train_coco&expandAllPipelines=true",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=True,
+        ).stdout
     finally:
         server.terminate()
         server.wait(timeout=10)
-    rendered = set(part.split("<", 1)[0] for part in dom.split('class="pipeline-node__text"')[1:]
-                   for part in [part.split(">", 1)[1]])
-    assert {"prepare_source", "ingest_annotations", "resolve_recipe", "train_model", "evaluate_model", "report_run",
-            "coco.annotations", "coco.model", "coco.metrics"} <= rendered
-    assert not any(name.startswith("demo.") for name in rendered)  # the train_coco pipeline, not the default
+    rendered = set(
+        part.split("<", 1)[0]
+        for part in dom.split('class="pipeline-node__text"')[1:]
+        for part in [part.split(">", 1)[1]]
+    )
+    assert {
+        "prepare_source",
+        "ingest_annotations",
+        "resolve_recipe",
+        "train_model",
+        "evaluate_model",
+        "report_run",
+        "coco.annotations",
+        "coco.model",
+        "coco.metrics",
+    } <= rendered
+    assert not any(
+        name.startswith("demo.") for name in rendered
+    )  # the train_coco pipeline, not the default

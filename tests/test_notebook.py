@@ -8,11 +8,19 @@ from tests.conftest import REPO
 
 def test_notebook_executes_and_shows_metrics_and_attention(smoke_project, monkeypatch):
     monkeypatch.setenv("PVLR_RUN", "table4.coco.full")
-    monkeypatch.setenv("KEDRO_ENV", "smoke")  # the smoke run's results live in its environment's data/smoke/
+    monkeypatch.setenv(
+        "KEDRO_ENV", "smoke"
+    )  # the smoke run's results live in its environment's data/smoke/
     notebook = nbformat.read(REPO / "notebooks/inspect_run.ipynb", as_version=4)
-    NotebookClient(notebook, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(smoke_project)}}).execute()
-    outputs = [output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs]
+    NotebookClient(
+        notebook,
+        timeout=300,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(smoke_project)}},
+    ).execute()
+    outputs = [
+        output for cell in notebook.cells if cell.cell_type == "code" for output in cell.outputs
+    ]
     assert not [o for o in outputs if o.output_type == "error"]
     html = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "EMA model (reported)" in html and "top3 OF1" in html

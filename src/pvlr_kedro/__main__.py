@@ -1,4 +1,5 @@
 """Run the project as ``python -m pvlr_kedro`` (the same as ``kedro run``)."""
+
 import sys
 from pathlib import Path
 from typing import Any

@@ -23,22 +23,37 @@ from PIL import Image, ImageDraw
 from pvlr_kedro.ingest.errors import IngestionError, preview
 
 CLASSES = (  # name, glyph, colour
-    ("person", "cross", (240, 130, 30)), ("bicycle", "ring", (40, 80, 220)), ("car", "square", (220, 40, 40)),
-    ("bus", "hbar", (230, 200, 30)), ("traffic light", "vbar", (40, 170, 60)), ("dog", "diamond", (150, 60, 200)),
-    ("bird", "triangle", (40, 80, 220)), ("kite", "diamond", (220, 40, 40)), ("boat", "triangle", (240, 240, 240)),
-    ("umbrella", "disc", (150, 60, 200)), ("cup", "ring", (240, 240, 240)), ("bottle", "vbar", (30, 200, 210)),
-    ("bowl", "disc", (230, 200, 30)), ("pizza", "disc", (240, 130, 30)), ("chair", "frame", (40, 170, 60)),
+    ("person", "cross", (240, 130, 30)),
+    ("bicycle", "ring", (40, 80, 220)),
+    ("car", "square", (220, 40, 40)),
+    ("bus", "hbar", (230, 200, 30)),
+    ("traffic light", "vbar", (40, 170, 60)),
+    ("dog", "diamond", (150, 60, 200)),
+    ("bird", "triangle", (40, 80, 220)),
+    ("kite", "diamond", (220, 40, 40)),
+    ("boat", "triangle", (240, 240, 240)),
+    ("umbrella", "disc", (150, 60, 200)),
+    ("cup", "ring", (240, 240, 240)),
+    ("bottle", "vbar", (30, 200, 210)),
+    ("bowl", "disc", (230, 200, 30)),
+    ("pizza", "disc", (240, 130, 30)),
+    ("chair", "frame", (40, 170, 60)),
     ("clock", "ring", (220, 40, 40)),
 )
 SCENES = {  # background tint, {class: relative frequency}
-    "street": ((110, 110, 110), {"car": 8, "bus": 4, "bicycle": 4, "person": 7, "traffic light": 5}),
+    "street": (
+        (110, 110, 110),
+        {"car": 8, "bus": 4, "bicycle": 4, "person": 7, "traffic light": 5},
+    ),
     "park": ((90, 140, 80), {"person": 7, "dog": 6, "bird": 4, "kite": 4, "umbrella": 2}),
     "kitchen": ((170, 150, 120), {"cup": 6, "bottle": 5, "bowl": 5, "pizza": 4, "chair": 3}),
     "harbour": ((70, 110, 160), {"boat": 8, "bird": 5, "person": 4, "umbrella": 3, "kite": 2}),
     "living room": ((130, 100, 80), {"chair": 6, "clock": 5, "cup": 4, "person": 4, "dog": 3}),
 }
 MANIFEST = "demo_manifest.json"
-PARTIAL_SUFFIX = ".partial"  # a generation in progress: .<root name>.<random>.partial beside the root
+PARTIAL_SUFFIX = (
+    ".partial"  # a generation in progress: .<root name>.<random>.partial beside the root
+)
 PARTIAL_MARKER = ".pvlr-demo-partial"
 
 
@@ -58,7 +73,9 @@ class DemoConfig:
 
     def __post_init__(self) -> None:
         if min(self.train_images, self.test_images) < 1 or self.image_size < 16:
-            raise IngestionError("demo generator: train_images and test_images must be ≥ 1, image_size ≥ 16")
+            raise IngestionError(
+                "demo generator: train_images and test_images must be ≥ 1, image_size ≥ 16"
+            )
         if not 1 <= self.min_objects <= self.max_objects:
             raise IngestionError("demo generator: need 1 ≤ min_objects ≤ max_objects")
         if not 0 < self.min_scale <= self.max_scale <= 1:
@@ -79,7 +96,9 @@ def generate_demo(root: Path, config: DemoConfig, layout: dict[str, tuple[str, s
         return False
     _refuse_foreign_files(root, found)
     _remove_own_partials(root)
-    partial = Path(tempfile.mkdtemp(prefix=f".{root.name}.", suffix=PARTIAL_SUFFIX, dir=_parent(root)))
+    partial = Path(
+        tempfile.mkdtemp(prefix=f".{root.name}.", suffix=PARTIAL_SUFFIX, dir=_parent(root))
+    )
     (partial / PARTIAL_MARKER).touch()
     rng = np.random.default_rng(config.seed)
     first_id = 1
@@ -108,14 +127,21 @@ def _refuse_foreign_files(root: Path, manifest: dict | None) -> None:
     if not root.exists() or not any(root.iterdir()):
         return
     if manifest is None:
-        raise IngestionError(f"{root} exists and is not a generated demo set ({MANIFEST} missing): refusing to "
-                             f"overwrite it")
+        raise IngestionError(
+            f"{root} exists and is not a generated demo set ({MANIFEST} missing): refusing to "
+            f"overwrite it"
+        )
     own = set(manifest.get("files", [])) | {MANIFEST}
-    foreign = sorted(p.relative_to(root).as_posix() for p in root.rglob("*")
-                     if p.is_file() and p.relative_to(root).as_posix() not in own)
+    foreign = sorted(
+        p.relative_to(root).as_posix()
+        for p in root.rglob("*")
+        if p.is_file() and p.relative_to(root).as_posix() not in own
+    )
     if foreign:
-        raise IngestionError(f"{root} holds files the demo generator did not write: {preview(foreign)}; refusing to "
-                             f"regenerate over them (move them elsewhere, or point the root at another folder)")
+        raise IngestionError(
+            f"{root} holds files the demo generator did not write: {preview(foreign)}; refusing to "
+            f"regenerate over them (move them elsewhere, or point the root at another folder)"
+        )
 
 
 def _remove_own_partials(root: Path) -> None:
@@ -145,25 +171,53 @@ def _write_split(base: Path, folder: str, image_ids: range, config: DemoConfig, 
         file_name = f"{image_id:06d}.jpg"
         picture, objects = _draw_image(config, rng)
         picture.save(base / folder / file_name, quality=90)
-        images.append({"id": image_id, "file_name": file_name, "width": config.image_size, "height": config.image_size})
+        images.append(
+            {
+                "id": image_id,
+                "file_name": file_name,
+                "width": config.image_size,
+                "height": config.image_size,
+            }
+        )
         for class_index, box in objects:
-            annotations.append({"id": len(annotations) + 1, "image_id": image_id,
-                                "category_id": category_id(class_index), "bbox": box, "area": box[2] * box[3],
-                                "iscrowd": 0, "segmentation": []})
-    categories = [{"id": category_id(i), "name": name, "supercategory": "object"} for i, (name, _, _) in enumerate(CLASSES)]
-    return {"info": {"description": "pvlr-kedro demo set", "seed": config.seed},
-            "images": images, "annotations": annotations, "categories": categories}
+            annotations.append(
+                {
+                    "id": len(annotations) + 1,
+                    "image_id": image_id,
+                    "category_id": category_id(class_index),
+                    "bbox": box,
+                    "area": box[2] * box[3],
+                    "iscrowd": 0,
+                    "segmentation": [],
+                }
+            )
+    categories = [
+        {"id": category_id(i), "name": name, "supercategory": "object"}
+        for i, (name, _, _) in enumerate(CLASSES)
+    ]
+    return {
+        "info": {"description": "pvlr-kedro demo set", "seed": config.seed},
+        "images": images,
+        "annotations": annotations,
+        "categories": categories,
+    }
 
 
 def _draw_image(config: DemoConfig, rng) -> tuple[Image.Image, list]:
     size = config.image_size
     tint, frequencies = list(SCENES.values())[rng.integers(len(SCENES))]
-    pixels = np.asarray(tint, float) + rng.normal(0, 12, (size, size, 3))  # size×size×3 noise around the tint
+    pixels = np.asarray(tint, float) + rng.normal(
+        0, 12, (size, size, 3)
+    )  # size×size×3 noise around the tint
     picture = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(picture)
     for _ in range(config.clutter):
         grey = int(rng.integers(40, 220))
-        draw.line([tuple(rng.integers(0, size, 2)), tuple(rng.integers(0, size, 2))], fill=(grey,) * 3, width=1)
+        draw.line(
+            [tuple(rng.integers(0, size, 2)), tuple(rng.integers(0, size, 2))],
+            fill=(grey,) * 3,
+            width=1,
+        )
     names = list(frequencies)
     weights = np.asarray(list(frequencies.values()), float)
     count = int(rng.integers(config.min_objects, config.max_objects + 1))
@@ -174,7 +228,9 @@ def _draw_image(config: DemoConfig, rng) -> tuple[Image.Image, list]:
     return picture, objects
 
 
-def _draw_glyph(draw: ImageDraw.ImageDraw, class_index: int, config: DemoConfig, rng) -> list[float]:
+def _draw_glyph(
+    draw: ImageDraw.ImageDraw, class_index: int, config: DemoConfig, rng
+) -> list[float]:
     _, glyph, colour = CLASSES[class_index]
     side = config.image_size * rng.uniform(config.min_scale, config.max_scale)
     width, height = {"hbar": (side, side / 3), "vbar": (side / 3, side)}.get(glyph, (side, side))

@@ -20,20 +20,33 @@ class ValidateParametersFirst:
     def __init__(self) -> None:
         self.configured: set[str] | None = None
 
-    @hook_impl(tryfirst=True)  # before any plugin's hook reads configuration relative to the working directory
+    @hook_impl(
+        tryfirst=True
+    )  # before any plugin's hook reads configuration relative to the working directory
     def after_context_created(self, context) -> None:
-        os.chdir(context.project_path)  # the catalog's relative paths: the same files from any subfolder
+        os.chdir(
+            context.project_path
+        )  # the catalog's relative paths: the same files from any subfolder
         self.configured = set(file_parameters(context.project_path, context.env))
 
-    @hook_impl(tryfirst=True)  # before kedro-mlflow opens a run that a wrong parameter would leave open
+    @hook_impl(
+        tryfirst=True
+    )  # before kedro-mlflow opens a run that a wrong parameter would leave open
     def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
         unknown = sorted(set(run_params.get("runtime_params") or {}) - (self.configured or set()))
         if self.configured is not None and unknown:
-            raise ValueError(f"--params names {', '.join(unknown)}, which no parameter file defines "
-                             f"(known: {', '.join(sorted(self.configured))})")
-        recipes = [recipe for node in pipeline.only_nodes_with_tags("parameters").nodes
-                   for recipe in node.run({name: catalog.load(name) for name in node.inputs}).values()]
-        if any(isinstance(r, dict) and (r.get("train") or {}).get("node_rank", 0) > 0 for r in recipes):
+            raise ValueError(
+                f"--params names {', '.join(unknown)}, which no parameter file defines "
+                f"(known: {', '.join(sorted(self.configured))})"
+            )
+        recipes = [
+            recipe
+            for node in pipeline.only_nodes_with_tags("parameters").nodes
+            for recipe in node.run({name: catalog.load(name) for name in node.inputs}).values()
+        ]
+        if any(
+            isinstance(r, dict) and (r.get("train") or {}).get("node_rank", 0) > 0 for r in recipes
+        ):
             keep_versioned_outputs_in_memory(pipeline, catalog)
 
 

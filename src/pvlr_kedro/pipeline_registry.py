@@ -22,28 +22,41 @@ from pvlr_kedro.pipelines.prediction import pipeline as prediction
 from pvlr_kedro.pipelines.tables import pipeline as tables
 from pvlr_kedro.pipelines.training import pipeline as training
 
-BENCHMARKS = {"demo": "demo", "coco": "train_coco", "voc": "train_voc", "nuswide": "train_nuswide",
-              "custom": "train_custom"}
+BENCHMARKS = {
+    "demo": "demo",
+    "coco": "train_coco",
+    "voc": "train_voc",
+    "nuswide": "train_nuswide",
+    "custom": "train_custom",
+}
 
 
 def benchmark_pipeline(benchmark: str) -> Pipeline:
     """Ingest one benchmark, then train, evaluate and report in its namespace."""
-    return (ingestion.create_pipeline(benchmark)
-            + training.create_pipeline(benchmark, benchmark, ["params:paper", f"params:{benchmark}"]))
+    return ingestion.create_pipeline(benchmark) + training.create_pipeline(
+        benchmark, benchmark, ["params:paper", f"params:{benchmark}"]
+    )
 
 
 def table_specs() -> dict[str, dict]:
     """Every run set's parameter block (one with ``rows`` and ``benchmarks``), as the project's
     configuration (base, then local) gives it."""
     parameters = file_parameters(find_kedro_project(Path.cwd()) or Path.cwd())
-    return {name: block for name, block in parameters.items()
-            if isinstance(block, dict) and {"rows", "benchmarks"} <= set(block)}
+    return {
+        name: block
+        for name, block in parameters.items()
+        if isinstance(block, dict) and {"rows", "benchmarks"} <= set(block)
+    }
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     pipelines = {name: benchmark_pipeline(benchmark) for benchmark, name in BENCHMARKS.items()}
-    pipelines.update({f"ingest_{benchmark}": ingestion.create_pipeline(benchmark) for benchmark in BENCHMARKS})
-    pipelines.update({table: tables.create_pipeline(table, spec) for table, spec in table_specs().items()})
+    pipelines.update(
+        {f"ingest_{benchmark}": ingestion.create_pipeline(benchmark) for benchmark in BENCHMARKS}
+    )
+    pipelines.update(
+        {table: tables.create_pipeline(table, spec) for table, spec in table_specs().items()}
+    )
     pipelines["predict"] = prediction.create_pipeline()
     pipelines["export"] = export.create_pipeline()
     pipelines["__default__"] = pipelines["demo"]

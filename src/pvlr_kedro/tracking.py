@@ -44,14 +44,20 @@ def flat(block: dict, prefix: str = "") -> dict:
 def epoch_metrics(history: pd.DataFrame) -> dict[int, dict[str, float]]:
     """Each epoch's finite numeric columns (a test mAP only where that epoch was evaluated)."""
     numeric = history.select_dtypes("number").drop(columns=["epoch"])
-    return {int(epoch): {name: float(value) for name, value in row.items() if math.isfinite(value)}
-            for epoch, (_, row) in zip(history["epoch"], numeric.iterrows())}
+    return {
+        int(epoch): {name: float(value) for name, value in row.items() if math.isfinite(value)}
+        for epoch, (_, row) in zip(history["epoch"], numeric.iterrows())
+    }
 
 
 def final_metrics(metrics: dict) -> dict[str, float]:
     """The final and EMA models' scalar test metrics (per-class APs are in the report's tables)."""
-    return {f"test_{model}_{name}": float(value) for model in ("ema", "final")
-            for name, value in metrics[model].items() if isinstance(value, (int, float)) and math.isfinite(value)}
+    return {
+        f"test_{model}_{name}": float(value)
+        for model in ("ema", "final")
+        for name, value in metrics[model].items()
+        if isinstance(value, (int, float)) and math.isfinite(value)
+    }
 
 
 class TrackRunNamespaces:
@@ -62,9 +68,16 @@ class TrackRunNamespaces:
     def after_node_run(self, node, catalog, inputs: dict, outputs: dict) -> None:
         mlflow = sys.modules.get("mlflow")  # imported by kedro-mlflow when installed, never here
         run = node.namespace
-        if mlflow is None or mlflow.active_run() is None or run is None or node.name != f"{run}.{REPORT_NODE}":
+        if (
+            mlflow is None
+            or mlflow.active_run() is None
+            or run is None
+            or node.name != f"{run}.{REPORT_NODE}"
+        ):
             return
-        data = {name.removeprefix(f"{run}."): value for name, value in {**inputs, **outputs}.items()}
+        data = {
+            name.removeprefix(f"{run}."): value for name, value in {**inputs, **outputs}.items()
+        }
         log_run(mlflow, run, data, saved_file(catalog.get(f"{run}.model")))
 
 
@@ -82,7 +95,9 @@ def log_run(mlflow, run: str, data: dict, model_file: Path | None) -> None:
         mlflow.log_metrics(final_metrics(data["metrics"]))
         mlflow.log_text(data["report_markdown"], "report/report.md")
         for name in TABLES:
-            mlflow.log_text(data[name].to_csv(index=False), f"report/{name.removeprefix('report_')}.csv")
+            mlflow.log_text(
+                data[name].to_csv(index=False), f"report/{name.removeprefix('report_')}.csv"
+            )
         for name in FIGURES:
             mlflow.log_figure(data[name], f"report/{name.removeprefix('report_')}.png")
         if model_file is not None:

@@ -5,8 +5,13 @@ import pytest
 from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
 from tests.formats import write_jpeg
 
-ROWS = ["path,labels,split", "imgs/a.jpg,cat|dog,train", "imgs/b.jpg,dog,train", "imgs\\c.jpg,bird ,TEST",
-        "imgs/d.jpg,,test"]
+ROWS = [
+    "path,labels,split",
+    "imgs/a.jpg,cat|dog,train",
+    "imgs/b.jpg,dog,train",
+    "imgs\\c.jpg,bird ,TEST",
+    "imgs/d.jpg,,test",
+]
 
 
 def write_csv(root, rows=ROWS):
@@ -26,7 +31,9 @@ def test_classes_sorted_by_name_by_default(tmp_path):
     assert vocabulary["names"] == ["bird", "cat", "dog"]
     rows = table.set_index("image_id")
     assert list(rows.loc["imgs/a.jpg", "labels"]) == [1, 2]
-    assert rows.loc["imgs/c.jpg", "split"] == "test" and list(rows.loc["imgs/c.jpg", "labels"]) == [0]
+    assert rows.loc["imgs/c.jpg", "split"] == "test" and list(rows.loc["imgs/c.jpg", "labels"]) == [
+        0
+    ]
     assert list(rows.loc["imgs/d.jpg", "labels"]) == []
     assert rows.loc["imgs/a.jpg", "width"] == 32
 
@@ -39,7 +46,9 @@ def test_classes_parameter_fixes_the_order(tmp_path):
 
 def test_label_outside_the_classes_names_the_line(tmp_path):
     write_csv(tmp_path)
-    with pytest.raises(IngestionError, match=r"labels\.csv: line 4: labels bird are not in `custom\.classes`"):
+    with pytest.raises(
+        IngestionError, match=r"labels\.csv: line 4: labels bird are not in `custom\.classes`"
+    ):
         read(tmp_path, classes=["cat", "dog"])
 
 
@@ -57,7 +66,9 @@ def test_missing_columns(tmp_path):
 
 def test_duplicate_path_in_one_split(tmp_path):
     write_csv(tmp_path, ROWS + ["imgs/a.jpg,cat,train"])
-    with pytest.raises(IngestionError, match=r"listed more than once in split 'train': imgs/a\.jpg"):
+    with pytest.raises(
+        IngestionError, match=r"listed more than once in split 'train': imgs/a\.jpg"
+    ):
         read(tmp_path)
 
 

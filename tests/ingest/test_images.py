@@ -11,16 +11,35 @@ CATEGORIES = [{"id": 1, "name": "person"}]
 @pytest.fixture
 def coco_root(tmp_path):
     images = [{"id": i, "file_name": f"{i}.jpg", "width": 64, "height": 64} for i in (1, 2, 3)]
-    write_coco_split(tmp_path, "train.json", "", images, [{"image_id": i, "category_id": 1} for i in (1, 2, 3)],
-                     CATEGORIES)
-    write_coco_split(tmp_path, "test.json", "", [{"id": 4, "file_name": "4.jpg"}], [{"image_id": 4, "category_id": 1}],
-                     CATEGORIES)
+    write_coco_split(
+        tmp_path,
+        "train.json",
+        "",
+        images,
+        [{"image_id": i, "category_id": 1} for i in (1, 2, 3)],
+        CATEGORIES,
+    )
+    write_coco_split(
+        tmp_path,
+        "test.json",
+        "",
+        [{"id": 4, "file_name": "4.jpg"}],
+        [{"image_id": 4, "category_id": 1}],
+        CATEGORIES,
+    )
     return tmp_path
 
 
 def read(root, **overrides):
-    params = {"format": "coco", "root": str(root), "train_annotations": "train.json", "test_annotations": "test.json",
-              "train_images": "", "test_images": "", **overrides}
+    params = {
+        "format": "coco",
+        "root": str(root),
+        "train_annotations": "train.json",
+        "test_annotations": "test.json",
+        "train_images": "",
+        "test_images": "",
+        **overrides,
+    }
     return read_source(SourceConfig.from_params(params, "custom"))
 
 
@@ -31,7 +50,9 @@ def truncate(path):
 
 def test_empty_file_found_by_header_check(coco_root):
     (coco_root / "2.jpg").write_bytes(b"")
-    with pytest.raises(IngestionError, match=r"1 unreadable image\(s\).*2\.jpg.*custom\.skip_unreadable_images"):
+    with pytest.raises(
+        IngestionError, match=r"1 unreadable image\(s\).*2\.jpg.*custom\.skip_unreadable_images"
+    ):
         read(coco_root)
 
 

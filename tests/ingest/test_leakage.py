@@ -13,8 +13,11 @@ ROWS = ["path,labels,split", "imgs/a.jpg,cat,train", "imgs/b.jpg,dog,train", "im
 
 def test_the_same_path_in_both_splits_is_an_error_naming_it(tmp_path):
     write_csv(tmp_path, ROWS + ["imgs/a.jpg,cat,test"])
-    with pytest.raises(IngestionError, match=r"1 image\(s\) are in both the train and the test split .*: imgs/a.jpg\. "
-                                             r"Set `custom.allow_split_overlap: true`"):
+    with pytest.raises(
+        IngestionError,
+        match=r"1 image\(s\) are in both the train and the test split .*: imgs/a.jpg\. "
+        r"Set `custom.allow_split_overlap: true`",
+    ):
         read(tmp_path)
 
 
@@ -36,14 +39,37 @@ def test_one_file_under_two_ids_is_an_error_naming_the_file_and_both_ids(tmp_pat
     from pvlr_kedro.ingest import SourceConfig, read_source
 
     categories = [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}]
-    images = [{"id": 7, "file_name": "x.jpg", "width": 32, "height": 24},
-              {"id": 8, "file_name": "x.jpg", "width": 32, "height": 24}]
-    write_coco_split(tmp_path, "train.json", "train", images,
-                     [{"image_id": 7, "category_id": 1}, {"image_id": 8, "category_id": 2}], categories)
-    write_coco_split(tmp_path, "test.json", "test", [{"id": 9, "file_name": "y.jpg", "width": 32, "height": 24}],
-                     [{"image_id": 9, "category_id": 1}], categories)
-    params = {"format": "coco", "root": str(tmp_path), "train_annotations": "train.json",
-              "test_annotations": "test.json", "train_images": "train", "test_images": "test"}
-    with pytest.raises(IngestionError, match=r"'train/x.jpg' is listed twice in split 'train', as image ids '7' and "
-                                             r"'8' \(different labels\)"):
+    images = [
+        {"id": 7, "file_name": "x.jpg", "width": 32, "height": 24},
+        {"id": 8, "file_name": "x.jpg", "width": 32, "height": 24},
+    ]
+    write_coco_split(
+        tmp_path,
+        "train.json",
+        "train",
+        images,
+        [{"image_id": 7, "category_id": 1}, {"image_id": 8, "category_id": 2}],
+        categories,
+    )
+    write_coco_split(
+        tmp_path,
+        "test.json",
+        "test",
+        [{"id": 9, "file_name": "y.jpg", "width": 32, "height": 24}],
+        [{"image_id": 9, "category_id": 1}],
+        categories,
+    )
+    params = {
+        "format": "coco",
+        "root": str(tmp_path),
+        "train_annotations": "train.json",
+        "test_annotations": "test.json",
+        "train_images": "train",
+        "test_images": "test",
+    }
+    with pytest.raises(
+        IngestionError,
+        match=r"'train/x.jpg' is listed twice in split 'train', as image ids '7' and "
+        r"'8' \(different labels\)",
+    ):
         read_source(SourceConfig.from_params(params, "custom"))

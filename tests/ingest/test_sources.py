@@ -8,15 +8,27 @@ from pvlr_kedro.ingest.vocabulary import build_vocabulary
 
 
 def test_run_blocks_are_ignored_and_options_typed(tmp_path):
-    source = SourceConfig.from_params({"format": "voc", "root": str(tmp_path), "difficult": "positive",
-                                       "model": {"kap": True}, "train": {"epochs": 3}}, "voc")
+    source = SourceConfig.from_params(
+        {
+            "format": "voc",
+            "root": str(tmp_path),
+            "difficult": "positive",
+            "model": {"kap": True},
+            "train": {"epochs": 3},
+        },
+        "voc",
+    )
     assert source.options.difficult == "positive"
     assert source.root == tmp_path
 
 
 def test_unknown_key_is_named(tmp_path):
-    with pytest.raises(IngestionError, match="unknown parameters for benchmark `coco`: drop_unanotated"):
-        SourceConfig.from_params({"format": "coco", "root": str(tmp_path), "drop_unanotated": False}, "coco")
+    with pytest.raises(
+        IngestionError, match="unknown parameters for benchmark `coco`: drop_unanotated"
+    ):
+        SourceConfig.from_params(
+            {"format": "coco", "root": str(tmp_path), "drop_unanotated": False}, "coco"
+        )
 
 
 def test_unknown_format(tmp_path):
@@ -33,15 +45,22 @@ def test_missing_root_folder_names_the_parameter(tmp_path):
     from pvlr_kedro.ingest import read_source
 
     source = SourceConfig.from_params({"format": "coco", "root": str(tmp_path / "nowhere")}, "coco")
-    with pytest.raises(IngestionError, match=r"benchmark root not found: .*nowhere \(set `coco.root`\)"):
+    with pytest.raises(
+        IngestionError, match=r"benchmark root not found: .*nowhere \(set `coco.root`\)"
+    ):
         read_source(source)
 
 
 def test_prompt_names_rename_only_the_named_classes():
-    classes = ClassList(names=["aeroplane", "tvmonitor", "dog"], source_ids=["aeroplane", "tvmonitor", "dog"])
+    classes = ClassList(
+        names=["aeroplane", "tvmonitor", "dog"], source_ids=["aeroplane", "tvmonitor", "dog"]
+    )
     vocabulary = build_vocabulary(classes, {"tvmonitor": "tv monitor"}, namespace="voc")
-    assert vocabulary == {"names": ["aeroplane", "tvmonitor", "dog"], "prompt_names": ["aeroplane", "tv monitor", "dog"],
-                          "source_ids": ["aeroplane", "tvmonitor", "dog"]}
+    assert vocabulary == {
+        "names": ["aeroplane", "tvmonitor", "dog"],
+        "prompt_names": ["aeroplane", "tv monitor", "dog"],
+        "source_ids": ["aeroplane", "tvmonitor", "dog"],
+    }
 
 
 def test_renaming_an_unknown_class_or_sharing_a_prompt_is_an_error():
@@ -55,5 +74,9 @@ def test_renaming_an_unknown_class_or_sharing_a_prompt_is_an_error():
 def test_a_data_key_of_the_wrong_type_names_the_key_and_value():
     from pvlr_kedro.ingest import IngestionError, SourceConfig
 
-    with pytest.raises(IngestionError, match=r"coco.skip_missing_images='flase': expected true or false"):
-        SourceConfig.from_params({"format": "coco", "root": "x", "skip_missing_images": "flase"}, "coco")
+    with pytest.raises(
+        IngestionError, match=r"coco.skip_missing_images='flase': expected true or false"
+    ):
+        SourceConfig.from_params(
+            {"format": "coco", "root": "x", "skip_missing_images": "flase"}, "coco"
+        )

@@ -7,7 +7,11 @@ from pvlr_kedro.ingest.voc import VOC_CLASSES
 from tests.formats import write_jpeg, write_voc, write_voc_xml
 
 TRAINVAL = {
-    "000005": [("chair", "0"), ("chair", "1"), ("pottedplant", "1")],  # plant only difficult → ignore
+    "000005": [
+        ("chair", "0"),
+        ("chair", "1"),
+        ("pottedplant", "1"),
+    ],  # plant only difficult → ignore
     "000007": [("car", None)],  # no <difficult> tag means not difficult
     "000009": [(" horse\n", "0"), ("person", "0")],  # stray whitespace around the name
 }
@@ -15,7 +19,9 @@ TEST = {"000001": [("dog", "0"), ("person", "1")], "000002": [("train", "1")]}
 
 
 def read(root, **overrides):
-    return read_source(SourceConfig.from_params({"format": "voc", "root": str(root), **overrides}, "voc"))
+    return read_source(
+        SourceConfig.from_params({"format": "voc", "root": str(root), **overrides}, "voc")
+    )
 
 
 def index(name):
@@ -32,14 +38,18 @@ def test_standard_order_and_difficult_objects_go_to_ignore(tmp_path):
     assert list(rows.loc["000007", "labels"]) == [index("car")]
     assert list(rows.loc["000009", "labels"]) == [index("horse"), index("person")]
     assert list(rows.loc["000001", "ignore"]) == [index("person")]
-    assert list(rows.loc["000002", "labels"]) == [] and list(rows.loc["000002", "ignore"]) == [index("train")]
+    assert list(rows.loc["000002", "labels"]) == [] and list(rows.loc["000002", "ignore"]) == [
+        index("train")
+    ]
     assert rows.loc["000005", "path"] == "JPEGImages/000005.jpg"
     assert (rows.loc["000005", "width"], rows.loc["000005", "height"]) == (40, 30)
     assert summary["images"] == {"train": 3, "test": 2}
     assert summary["ignored_per_class"]["test"] == {"person": 1, "train": 1}
 
 
-@pytest.mark.parametrize(("mode", "labels", "ignore"), [("positive", ["person", "dog"], []), ("negative", ["dog"], [])])
+@pytest.mark.parametrize(
+    ("mode", "labels", "ignore"), [("positive", ["person", "dog"], []), ("negative", ["dog"], [])]
+)
 def test_difficult_rule_is_a_parameter(tmp_path, mode, labels, ignore):
     write_voc(tmp_path, TRAINVAL, TEST)
     table, _, _ = read(tmp_path, difficult=mode)
@@ -59,7 +69,9 @@ def test_size_missing_from_xml_is_read_from_the_image(tmp_path):
 
 def test_malformed_xml_names_file_and_position(tmp_path):
     write_voc(tmp_path, TRAINVAL, TEST)
-    (tmp_path / "Annotations/000009.xml").write_text("<annotation>\n<object><name>dog</name>\n</annotation>")
+    (tmp_path / "Annotations/000009.xml").write_text(
+        "<annotation>\n<object><name>dog</name>\n</annotation>"
+    )
     with pytest.raises(IngestionError, match=r"000009\.xml.*line 3, column"):
         read(tmp_path)
 

@@ -6,8 +6,13 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 
-def run_pipeline(project: Path, pipeline: str, params: dict | None = None, env: str | None = None,
-                 tags: list[str] | None = None) -> dict:
+def run_pipeline(
+    project: Path,
+    pipeline: str,
+    params: dict | None = None,
+    env: str | None = None,
+    tags: list[str] | None = None,
+) -> dict:
     bootstrap_project(project)
     with KedroSession.create(project_path=project, runtime_params=params or {}, env=env) as session:
         return session.run(pipeline_names=[pipeline], tags=tags)

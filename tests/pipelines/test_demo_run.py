@@ -11,8 +11,12 @@ from pvlr_kedro.pvlr.training import TrainConfig, predict_dataset
 from tests.conftest import project_with_runs
 from tests.pipelines.kedro_run import load, run_pipeline
 
-TINY = {"demo": {"generator": {"train_images": 48, "test_images": 24},
-                 "train": {"epochs": 2, "batch_size": 16, "progress_bar": False}}}
+TINY = {
+    "demo": {
+        "generator": {"train_images": 48, "test_images": 24},
+        "train": {"epochs": 2, "batch_size": 16, "progress_bar": False},
+    }
+}
 
 
 def latest(project, pattern):
@@ -28,7 +32,9 @@ def demo_run(tmp_path_factory):
 
 
 def test_metrics_json_has_both_models_every_key_and_top3(demo_run):
-    metrics = json.loads(latest(demo_run, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
+    metrics = json.loads(
+        latest(demo_run, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text()
+    )
     assert metrics["reported"] == "ema"
     for which in ("final", "ema"):
         assert {"mAP", "CP", "CR", "CF1", "OP", "OR", "OF1", "ap", "top3"} <= set(metrics[which])
@@ -39,15 +45,20 @@ def test_metrics_json_has_both_models_every_key_and_top3(demo_run):
 
 def test_scores_are_the_reported_models_and_reload_from_the_catalog(demo_run, monkeypatch):
     monkeypatch.chdir(demo_run)
-    scores = pd.read_parquet(latest(demo_run, "data/07_model_output/demo/scores.parquet/*/scores.parquet"))
+    scores = pd.read_parquet(
+        latest(demo_run, "data/07_model_output/demo/scores.parquet/*/scores.parquet")
+    )
     vocabulary = json.loads((demo_run / "data/03_primary/demo/vocabulary.json").read_text())
     assert list(scores.columns) == ["image_id", *vocabulary["names"]] and len(scores) == 24
     trained = load(demo_run, "demo.model")
     annotations = pd.read_parquet(demo_run / "data/03_primary/demo/annotations.parquet")
-    test = MultiLabelImages.from_files(annotations[annotations["split"] == "test"], demo_run / "data/01_raw/demo", 16,
-                                       64)
+    test = MultiLabelImages.from_files(
+        annotations[annotations["split"] == "test"], demo_run / "data/01_raw/demo", 16, 64
+    )
     config = TrainConfig(device="cpu", num_workers=0, amp=False)
-    again = predict_dataset(trained.build("ema"), test, config, 8)  # from the files: the run read its image cache
+    again = predict_dataset(
+        trained.build("ema"), test, config, 8
+    )  # from the files: the run read its image cache
     np.testing.assert_allclose(again, scores[vocabulary["names"]].to_numpy(), rtol=1e-5, atol=1e-6)
 
 
@@ -57,10 +68,15 @@ def test_report_tables_and_figures(demo_run):
     assert "EMA model (reported)" in report and "final model" in report and "Chance level" in report
     table = pd.read_csv(latest(demo_run, "data/08_reporting/demo/report.csv/*/report.csv"))
     assert list(table.columns[:3]) == ["model", "mAP", "CP"]
-    per_class = pd.read_csv(latest(demo_run, "data/08_reporting/demo/per_class_ap.csv/*/per_class_ap.csv"))
+    per_class = pd.read_csv(
+        latest(demo_run, "data/08_reporting/demo/per_class_ap.csv/*/per_class_ap.csv")
+    )
     assert list(per_class.columns)[-1] == "mAP" and per_class.shape == (2, 18)
     for figure in ("training_curves", "ap_bars", "pr_curves"):
-        assert latest(demo_run, f"data/08_reporting/demo/{figure}.png/*/{figure}.png").stat().st_size > 5000
+        assert (
+            latest(demo_run, f"data/08_reporting/demo/{figure}.png/*/{figure}.png").stat().st_size
+            > 5000
+        )
     history = pd.read_csv(latest(demo_run, "data/07_model_output/demo/history.csv/*/history.csv"))
     assert list(history["epoch"]) == [1, 2] and "test_mAP_ema" in history
 
@@ -70,27 +86,38 @@ def test_history_shows_every_loss_term_and_learned_scalar(demo_run):
     for column in ("loss_cls", "loss_kcr", "kcr_weight", "alpha", "similarity_scale", "ema_decay"):
         assert history[column].notna().all(), column
     assert (history["kcr_weight"] == 4.0).all()
-    assert history["loss"].to_numpy() == pytest.approx((history["loss_cls"] + 4.0 * history["loss_kcr"]).to_numpy(),
-                                                       rel=1e-5)
-    assert ((0 < history["alpha"]) & (history["alpha"] < 1)).all() and (history["similarity_scale"] > 0).all()
+    assert history["loss"].to_numpy() == pytest.approx(
+        (history["loss_cls"] + 4.0 * history["loss_kcr"]).to_numpy(), rel=1e-5
+    )
+    assert ((0 < history["alpha"]) & (history["alpha"] < 1)).all() and (
+        history["similarity_scale"] > 0
+    ).all()
     assert history["ema_decay"].is_monotonic_increasing and (history["ema_decay"] <= 0.99).all()
 
 
 def test_one_switch_runs_as_typed_and_the_recipe_says_what_was_left_out(project, caplog):
     with caplog.at_level("WARNING"):
         run_pipeline(project, "demo", {"demo": {**TINY["demo"], "model": {"kap": False}}})
-    recipe = json.loads(latest(project, "data/05_model_input/demo/recipe.json/*/recipe.json").read_text())
+    recipe = json.loads(
+        latest(project, "data/05_model_input/demo/recipe.json/*/recipe.json").read_text()
+    )
     assert recipe["model"]["kap"] is False and recipe["model"]["channel_interaction"] is False
-    assert recipe["notes"] == ["model.channel_interaction and model.relation_aggregation left out: IFM fuses KAP "
-                               "and CAP, and model.kap is false"]
+    assert recipe["notes"] == [
+        "model.channel_interaction and model.relation_aggregation left out: IFM fuses KAP "
+        "and CAP, and model.kap is false"
+    ]
     assert "left out: IFM fuses KAP and CAP" in caplog.text
     assert latest(project, "data/08_reporting/demo/metrics.json/*/metrics.json").exists()
 
 
 def test_two_runs_with_the_same_seed_give_the_same_metrics(demo_run, project):
     run_pipeline(project, "demo", TINY)
-    ours = json.loads(latest(project, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
-    theirs = json.loads(latest(demo_run, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
+    ours = json.loads(
+        latest(project, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text()
+    )
+    theirs = json.loads(
+        latest(demo_run, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text()
+    )
     assert ours == theirs
 
 
@@ -105,25 +132,42 @@ def test_rerun_resumes_instead_of_training_again(demo_run, monkeypatch, caplog):
     assert len(runs) == 2 and json.loads(runs[0].read_text()) == json.loads(runs[1].read_text())
 
 
-@pytest.mark.parametrize(("override", "message"), [({"epochs": -1}, r"train.epochs=-1"),
-                                                  ({"batch_size": 0}, r"train.batch_size=0"),
-                                                  ({"epoks": 3}, r"unknown train parameters: epoks")])
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"epochs": -1}, r"train.epochs=-1"),
+        ({"batch_size": 0}, r"train.batch_size=0"),
+        ({"epoks": 3}, r"unknown train parameters: epoks"),
+    ],
+)
 def test_a_wrong_parameter_fails_before_any_work(project, override, message):
     with pytest.raises(ValueError, match=rf"run `demo`: .*{message}"):
         run_pipeline(project, "demo", {"demo": {"train": override}})
     assert not (project / "data").exists()
 
 
-@pytest.mark.parametrize(("params", "message"), [
-    ({"demo": {"model": {"kap": "flase"}}}, r"run `demo`: model.kap='flase': expected true or false"),
-    ({"demo": {"train": {"resume": "maybe"}}}, r"train.resume='maybe': expected true or false"),
-    ({"demo": {"train": {"lr": "abc"}}}, r"train.lr='abc': expected a number"),
-    ({"demo": {"train": {"epochs": 1.5}}}, r"train.epochs=1.5: expected an integer"),
-    ({"demo": {"model": {"backbone": "RN102"}}}, r"model.backbone 'RN102' is not an open_clip model name"),
-    ({"demo": {"model": {"pretrained": "/nowhere/clip.pt"}}}, r"checkpoint file not found: /nowhere/clip.pt"),
-    ({"demo": {"train": {"device": "cuda:7"}}}, r"train.device='cuda:7': this machine has"),
-    ({"cocoo": {"root": "x"}}, r"--params names cocoo, which no parameter file defines"),
-])
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        (
+            {"demo": {"model": {"kap": "flase"}}},
+            r"run `demo`: model.kap='flase': expected true or false",
+        ),
+        ({"demo": {"train": {"resume": "maybe"}}}, r"train.resume='maybe': expected true or false"),
+        ({"demo": {"train": {"lr": "abc"}}}, r"train.lr='abc': expected a number"),
+        ({"demo": {"train": {"epochs": 1.5}}}, r"train.epochs=1.5: expected an integer"),
+        (
+            {"demo": {"model": {"backbone": "RN102"}}},
+            r"model.backbone 'RN102' is not an open_clip model name",
+        ),
+        (
+            {"demo": {"model": {"pretrained": "/nowhere/clip.pt"}}},
+            r"checkpoint file not found: /nowhere/clip.pt",
+        ),
+        ({"demo": {"train": {"device": "cuda:7"}}}, r"train.device='cuda:7': this machine has"),
+        ({"cocoo": {"root": "x"}}, r"--params names cocoo, which no parameter file defines"),
+    ],
+)
 def test_a_mistyped_parameter_fails_before_any_work_naming_the_key(project, params, message):
     with pytest.raises(ValueError, match=message):
         run_pipeline(project, "demo", params)
@@ -157,9 +201,13 @@ def test_two_processes_give_the_scores_of_one_and_save_each_output_once(demo_run
     ours, theirs = (pd.read_parquet(latest(project, pattern)) for project in (two, demo_run))
     assert list(ours["image_id"]) == list(theirs["image_id"])  # every test image once, in order
     assert np.abs(ours.iloc[:, 1:].to_numpy() - theirs.iloc[:, 1:].to_numpy()).max() < 1e-3
-    metrics = [json.loads(latest(p, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
-               for p in (two, demo_run)]
+    metrics = [
+        json.loads(latest(p, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
+        for p in (two, demo_run)
+    ]
     assert abs(metrics[0]["ema"]["mAP"] - metrics[1]["ema"]["mAP"]) < 5e-3
     history = pd.read_csv(latest(two, "data/07_model_output/demo/history.csv/*/history.csv"))
     assert set(history["processes"]) == {2}
-    assert len(list((two / "data/06_models/demo/model.pt").iterdir())) == 1  # saved once, by the node
+    assert (
+        len(list((two / "data/06_models/demo/model.pt").iterdir())) == 1
+    )  # saved once, by the node

@@ -42,8 +42,13 @@ def trained(tmp_path_factory):
 
 def predict(project, **params):
     run_pipeline(project, "predict", {"predict": {"model": "demo", **params}})
-    read = lambda name, kind: pd.read_csv(latest(project, f"data/08_reporting/predict/{name}.csv/*/{name}.csv")) \
-        if kind == "csv" else pd.read_parquet(latest(project, f"data/07_model_output/predict/{name}.parquet/*/{name}.parquet"))  # noqa: E731
+    read = lambda name, kind: (
+        pd.read_csv(latest(project, f"data/08_reporting/predict/{name}.csv/*/{name}.csv"))
+        if kind == "csv"
+        else pd.read_parquet(
+            latest(project, f"data/07_model_output/predict/{name}.parquet/*/{name}.parquet")
+        )
+    )  # noqa: E731
     return read("scores", "parquet"), read("skipped", "csv"), read("labels", "csv")
 
 
@@ -53,12 +58,25 @@ def test_every_good_image_is_scored_and_every_broken_one_listed(trained, monkeyp
     scores, skipped, labels = predict(project, images=str(folder))
     vocabulary = json.loads((project / "data/03_primary/demo/vocabulary.json").read_text())
     assert list(scores.columns) == ["path", *vocabulary["names"]]
-    assert sorted(scores["path"]) == ["alpha.png", "cmyk.jpg", "grey.webp", "nested/palette.png", "nested/plain.bmp",
-                                      "turned.png", "upright.png", "wide16.png"]
+    assert sorted(scores["path"]) == [
+        "alpha.png",
+        "cmyk.jpg",
+        "grey.webp",
+        "nested/palette.png",
+        "nested/plain.bmp",
+        "turned.png",
+        "upright.png",
+        "wide16.png",
+    ]
     assert dict(zip(skipped["path"], skipped["reason"].str.split(":").str[0])) == {
-        "empty.jpg": "UnidentifiedImageError", "text.png": "UnidentifiedImageError", "nested/truncated.jpg": "OSError"}
+        "empty.jpg": "UnidentifiedImageError",
+        "text.png": "UnidentifiedImageError",
+        "nested/truncated.jpg": "OSError",
+    }
     by_path = scores.set_index("path")
-    np.testing.assert_allclose(by_path.loc["turned.png"], by_path.loc["upright.png"], atol=1e-6)  # scored as seen
+    np.testing.assert_allclose(
+        by_path.loc["turned.png"], by_path.loc["upright.png"], atol=1e-6
+    )  # scored as seen
     assert list(labels.columns) == ["path", "labels", "top3"] and len(labels) == 8
     assert latest(project, "data/08_reporting/predict/sheet.png/*/sheet.png").stat().st_size > 5000
     pictures = sorted((project / "data/08_reporting/predict/attention").glob("*.png"))
@@ -69,12 +87,20 @@ def test_every_good_image_is_scored_and_every_broken_one_listed(trained, monkeyp
 def test_the_training_vocabulary_reproduces_the_runs_own_test_scores(trained, monkeypatch):
     project, _ = trained
     monkeypatch.chdir(project)
-    reference = pd.read_parquet(latest(project, "data/07_model_output/demo/scores.parquet/*/scores.parquet"))
-    annotations = pd.read_parquet(project / "data/03_primary/demo/annotations.parquet").set_index("image_id")
-    files = [project / "data/01_raw/demo" / annotations.loc[i, "path"] for i in reference["image_id"]]
+    reference = pd.read_parquet(
+        latest(project, "data/07_model_output/demo/scores.parquet/*/scores.parquet")
+    )
+    annotations = pd.read_parquet(project / "data/03_primary/demo/annotations.parquet").set_index(
+        "image_id"
+    )
+    files = [
+        project / "data/01_raw/demo" / annotations.loc[i, "path"] for i in reference["image_id"]
+    ]
     predictor = Predictor.from_bundle(load(project, "demo.model"))
     ours = predictor(files)
-    np.testing.assert_allclose(ours[reference.columns[1:]].to_numpy(), reference.iloc[:, 1:].to_numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        ours[reference.columns[1:]].to_numpy(), reference.iloc[:, 1:].to_numpy(), atol=1e-6
+    )
 
 
 def test_a_new_class_name_is_scored_and_named_in_the_report(trained, monkeypatch):
@@ -82,7 +108,9 @@ def test_a_new_class_name_is_scored_and_named_in_the_report(trained, monkeypatch
     monkeypatch.chdir(project)
     vocabulary = json.loads((project / "data/03_primary/demo/vocabulary.json").read_text())
     (project / "classes.txt").write_text("\n".join(["unicorn", *vocabulary["names"][:3]]) + "\n")
-    scores, _, _ = predict(project, images=str(folder), classes="classes.txt", explain=["unicorn", "person"])
+    scores, _, _ = predict(
+        project, images=str(folder), classes="classes.txt", explain=["unicorn", "person"]
+    )
     assert list(scores.columns) == ["path", "unicorn", *vocabulary["names"][:3]]
     assert scores["unicorn"].between(0, 1).all()
     report = latest(project, "data/08_reporting/predict/report.md/*/report.md").read_text()
@@ -92,8 +120,18 @@ def test_a_new_class_name_is_scored_and_named_in_the_report(trained, monkeypatch
 def test_classifier_learning_cannot_score_new_names():
     from pvlr_kedro.pvlr import build_model
 
-    model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64, "kap": False, "cap": "none",
-                         "s2v": False, "centers": "classifier"}, ["dog", "cat"])
+    model = build_model(
+        {
+            "backbone": "pvlr-tiny-rn",
+            "pretrained": None,
+            "image_size": 64,
+            "kap": False,
+            "cap": "none",
+            "s2v": False,
+            "centers": "classifier",
+        },
+        ["dog", "cat"],
+    )
     with pytest.raises(ValueError, match="one classifier per trained class"):
         model.set_class_names(["dog", "cat", "unicorn"])
 
@@ -119,7 +157,9 @@ def test_export_writes_onnx_that_agrees_with_pytorch(trained, monkeypatch):
     vocabulary = json.loads((project / "data/03_primary/demo/vocabulary.json").read_text())
     assert "N×3×64×64" in readme and ", ".join(vocabulary["names"]) in readme
     graph = onnx.load(exported).graph
-    assert not any("text_encoder" in tensor.name for tensor in graph.initializer)  # label embeddings folded in
+    assert not any(
+        "text_encoder" in tensor.name for tensor in graph.initializer
+    )  # label embeddings folded in
     model = load(project, "demo.model").build("ema")
     session = onnxruntime.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
     for batch in (1, 5):  # a dynamic batch
@@ -138,8 +178,14 @@ def test_export_without_the_extra_says_which_to_install(monkeypatch):
     from pvlr_kedro.pvlr.export import export_onnx
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnxruntime" else real(name, *a))
-    model = build_model({"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, ["dog", "cat"])
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "onnxruntime" else real(name, *a),
+    )
+    model = build_model(
+        {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, ["dog", "cat"]
+    )
     with pytest.raises(ImportError, match=r"needs onnxruntime: pip install -e \"\.\[export\]\""):
         export_onnx(model, "unused.onnx")
 
@@ -170,9 +216,13 @@ def test_a_csv_with_ground_truth_and_a_baseline_run_fills_figure_7s_table(traine
     scores, _, _ = predict(project, images=str(folder / "listed.csv"), baseline="demo")
     assert list(scores["path"]) == ["upright.png", "nested/plain.bmp"]
     captured = {}
-    monkeypatch.setattr("pvlr_kedro.reporting.pictures.qualitative_table",
-                        lambda pictures, columns: captured.update(columns) or "figure")
-    draw_qualitative_table(scores, images, {"images": str(folder / "listed.csv"), "baseline": "demo"})
+    monkeypatch.setattr(
+        "pvlr_kedro.reporting.pictures.qualitative_table",
+        lambda pictures, columns: captured.update(columns) or "figure",
+    )
+    draw_qualitative_table(
+        scores, images, {"images": str(folder / "listed.csv"), "baseline": "demo"}
+    )
     assert list(captured) == ["Ground truth", "Baseline: demo", "PVLR: demo"]
     assert captured["Ground truth"] == [["person", "car"], []]
     assert captured["Baseline: demo"] == captured["PVLR: demo"]  # the same run as its own baseline

@@ -21,7 +21,11 @@ def test_every_table_is_registered_with_a_run_per_benchmark_and_row(project):
     tables = {f"table{n}" for n in range(1, 11)} | {"figure4", "figure5", "as_printed"}
     assert set(table_specs()) == tables and tables <= set(pipelines)
     table4 = pipelines["table4"]
-    assert {"table4.coco.full.metrics", "table4.nuswide.baseline.metrics", "table4.report_markdown"} <= table4.all_outputs()
+    assert {
+        "table4.coco.full.metrics",
+        "table4.nuswide.baseline.metrics",
+        "table4.report_markdown",
+    } <= table4.all_outputs()
     assert {"table7.coco.pre_interaction.step_seconds"} <= pipelines["table7"].all_outputs()
     assert "figure5.report_plot" in pipelines["figure5"].all_outputs()
 
@@ -33,13 +37,29 @@ def test_every_table_resolves_its_parameters(project, env):
         run_pipeline(project, table, env=env, tags=["parameters"])
         recipes = sorted(project.glob(f"{data}/05_model_input/{table}.*/recipe.json/*/recipe.json"))
         assert recipes, table
-    full = json.loads(latest(project, f"{data}/05_model_input/table6.coco.soft_l12/recipe.json/*/recipe.json").read_text())
+    full = json.loads(
+        latest(
+            project, f"{data}/05_model_input/table6.coco.soft_l12/recipe.json/*/recipe.json"
+        ).read_text()
+    )
     assert full["model"]["prompt_tokens"] == 12 and full["benchmark"] == "coco"
-    printed = json.loads(latest(project, f"{data}/05_model_input/as_printed.nuswide.as_printed/recipe.json/*/"
-                                         "recipe.json").read_text())["model"]
-    assert (printed["residual"], printed["attention_norm"], printed["center_labels"], printed["similarity"]) == (
-        False, False, False, "dot")
-    neither = json.loads(latest(project, f"{data}/05_model_input/figure4.coco.neither/recipe.json/*/recipe.json").read_text())
+    printed = json.loads(
+        latest(
+            project,
+            f"{data}/05_model_input/as_printed.nuswide.as_printed/recipe.json/*/recipe.json",
+        ).read_text()
+    )["model"]
+    assert (
+        printed["residual"],
+        printed["attention_norm"],
+        printed["center_labels"],
+        printed["similarity"],
+    ) == (False, False, False, "dot")
+    neither = json.loads(
+        latest(
+            project, f"{data}/05_model_input/figure4.coco.neither/recipe.json/*/recipe.json"
+        ).read_text()
+    )
     assert neither["loss"]["kcr_weight"] == 0.0 and neither["model"]["channel_interaction"] is False
 
 
@@ -50,47 +70,106 @@ def test_a_typo_in_a_row_is_refused_when_the_pipeline_is_built():
 
 
 def test_table4_smoke_report_cell_by_cell(smoke_project):
-    table = pd.read_csv(latest(smoke_project, "data/smoke/08_reporting/table4/report.csv/*/report.csv")).set_index("row")
-    assert list(table.index) == ["baseline (category names)", "+KAP", "+CAP", "KAP + CAP + IFM",
-                                 "KAP + CAP + IFM + DMA (PVLR)"]
+    table = pd.read_csv(
+        latest(smoke_project, "data/smoke/08_reporting/table4/report.csv/*/report.csv")
+    ).set_index("row")
+    assert list(table.index) == [
+        "baseline (category names)",
+        "+KAP",
+        "+CAP",
+        "KAP + CAP + IFM",
+        "KAP + CAP + IFM + DMA (PVLR)",
+    ]
     assert table.loc["KAP + CAP + IFM + DMA (PVLR)", "coco mAP paper"] == 88.2
     assert table.loc["baseline (category names)", "nuswide CF1 paper"] == 29.1
     for benchmark in ("coco", "nuswide"):
         for row in ("baseline", "kap", "cap", "kap_cap_ifm", "full"):
-            metrics = json.loads(latest(smoke_project,
-                                        f"data/smoke/08_reporting/table4.{benchmark}.{row}/metrics.json/*/metrics.json").read_text())
-            label = {"baseline": "baseline (category names)", "kap": "+KAP", "cap": "+CAP",
-                     "kap_cap_ifm": "KAP + CAP + IFM", "full": "KAP + CAP + IFM + DMA (PVLR)"}[row]
-            assert table.loc[label, f"{benchmark} mAP ours"] == round(100 * metrics["ema"]["mAP"], 1)
+            metrics = json.loads(
+                latest(
+                    smoke_project,
+                    f"data/smoke/08_reporting/table4.{benchmark}.{row}/metrics.json/*/metrics.json",
+                ).read_text()
+            )
+            label = {
+                "baseline": "baseline (category names)",
+                "kap": "+KAP",
+                "cap": "+CAP",
+                "kap_cap_ifm": "KAP + CAP + IFM",
+                "full": "KAP + CAP + IFM + DMA (PVLR)",
+            }[row]
+            assert table.loc[label, f"{benchmark} mAP ours"] == round(
+                100 * metrics["ema"]["mAP"], 1
+            )
             assert table.loc[label, f"{benchmark} OF1 Δ"] == pytest.approx(
-                table.loc[label, f"{benchmark} OF1 ours"] - table.loc[label, f"{benchmark} OF1 paper"], abs=0.051)
-    report = latest(smoke_project, "data/smoke/08_reporting/table4/report.md/*/report.md").read_text()
+                table.loc[label, f"{benchmark} OF1 ours"]
+                - table.loc[label, f"{benchmark} OF1 paper"],
+                abs=0.051,
+            )
+    report = latest(
+        smoke_project, "data/smoke/08_reporting/table4/report.md/*/report.md"
+    ).read_text()
     assert "SMOKE RUN" in report and "not comparable with the paper" in report
-    assert not (smoke_project / "data/03_primary").exists()  # a real benchmark's ingested tables stay untouched
-    row = latest(smoke_project, "data/smoke/08_reporting/table4.coco.full/report.md/*/report.md").read_text()
+    assert not (
+        smoke_project / "data/03_primary"
+    ).exists()  # a real benchmark's ingested tables stay untouched
+    row = latest(
+        smoke_project, "data/smoke/08_reporting/table4.coco.full/report.md/*/report.md"
+    ).read_text()
     assert "SMOKE RUN" in row  # each row's own report carries where it came from too
-    assert "| coco: +KAP | 160 / 64 | pvlr-tiny-rn | none (random init) | 64 | 1 | 16 | cpu | EMA |" in report
+    assert (
+        "| coco: +KAP | 160 / 64 | pvlr-tiny-rn | none (random init) | 64 | 1 | 16 | cpu | EMA |"
+        in report
+    )
 
 
 def test_table4_rows_are_the_ablations_they_name(smoke_project):
-    recipe = lambda row: json.loads(latest(smoke_project, f"data/smoke/05_model_input/table4.coco.{row}/recipe.json/*/recipe.json").read_text())  # noqa: E731
-    assert recipe("baseline")["model"]["kap"] is False and recipe("baseline")["model"]["cap"] == "none"
+    recipe = lambda row: json.loads(
+        latest(
+            smoke_project, f"data/smoke/05_model_input/table4.coco.{row}/recipe.json/*/recipe.json"
+        ).read_text()
+    )  # noqa: E731
+    assert (
+        recipe("baseline")["model"]["kap"] is False and recipe("baseline")["model"]["cap"] == "none"
+    )
     assert recipe("kap")["model"]["kap"] is True and recipe("kap")["model"]["v2s"] is False
-    assert recipe("full")["model"]["v2s"] is True and recipe("full")["model"]["relation_aggregation"] is True
+    assert (
+        recipe("full")["model"]["v2s"] is True
+        and recipe("full")["model"]["relation_aggregation"] is True
+    )
 
 
 def test_table7_smoke_times_both_strategies_with_the_shared_timing_function(smoke_project):
-    seconds = {row: json.loads(latest(smoke_project, f"data/smoke/07_model_output/table7.coco.{row}/step_seconds.json/*/"
-                                                     "step_seconds.json").read_text())
-               for row in ("pre_interaction", "post_interaction")}
+    seconds = {
+        row: json.loads(
+            latest(
+                smoke_project,
+                f"data/smoke/07_model_output/table7.coco.{row}/step_seconds.json/*/"
+                "step_seconds.json",
+            ).read_text()
+        )
+        for row in ("pre_interaction", "post_interaction")
+    }
     assert all(s["seconds"] > 0 and s["batch_size"] == 8 for s in seconds.values())
-    assert seconds["pre_interaction"]["text_checkpointing"] and not seconds["post_interaction"]["text_checkpointing"]
-    assert not seconds["post_interaction"]["bf16_autocast"]  # a CPU: training runs without autocast, and so does the timing
-    report = latest(smoke_project, "data/smoke/08_reporting/table7/report.md/*/report.md").read_text()
-    assert ("bf16 autocast off, text-encoder checkpointing on for pre-interaction, text pass over the prompts' own "
-            "length") in report
+    assert (
+        seconds["pre_interaction"]["text_checkpointing"]
+        and not seconds["post_interaction"]["text_checkpointing"]
+    )
+    assert not seconds["post_interaction"][
+        "bf16_autocast"
+    ]  # a CPU: training runs without autocast, and so does the timing
+    report = latest(
+        smoke_project, "data/smoke/08_reporting/table7/report.md/*/report.md"
+    ).read_text()
+    assert (
+        "bf16 autocast off, text-encoder checkpointing on for pre-interaction, text pass over the prompts' own "
+        "length"
+    ) in report
     ratio = seconds["pre_interaction"]["seconds"] / seconds["post_interaction"]["seconds"]
-    assert f"Step-time ratio pre/post on coco: ours {ratio:.1f}×" in report and "paper 5.9×" in report
-    table = pd.read_csv(latest(smoke_project, "data/smoke/08_reporting/table7/report.csv/*/report.csv")).set_index("row")
+    assert (
+        f"Step-time ratio pre/post on coco: ours {ratio:.1f}×" in report and "paper 5.9×" in report
+    )
+    table = pd.read_csv(
+        latest(smoke_project, "data/smoke/08_reporting/table7/report.csv/*/report.csv")
+    ).set_index("row")
     assert table.loc["Pre-interaction", "coco seconds paper"] == 2.40
     assert table.loc["Post-interaction", "nuswide mAP paper"] == 67.4

@@ -22,18 +22,24 @@ def stored_runs(project) -> pd.DataFrame:
     return mlflow.search_runs(experiment_names=["pvlr_kedro"])
 
 
-def test_the_demo_is_one_nested_run_with_recipe_history_metrics_report_and_model(demo_run, monkeypatch):  # noqa: F811
+def test_the_demo_is_one_nested_run_with_recipe_history_metrics_report_and_model(
+    demo_run, monkeypatch
+):  # noqa: F811
     assert mlflow.active_run() is None  # kedro-mlflow's run ended with its session
     runs = stored_runs(demo_run)
     children = runs[runs["tags.mlflow.parentRunId"].notna()]
     assert len(runs) == 2 and len(children) == 1
     child = children.iloc[0]
-    assert child["tags.mlflow.runName"] == "demo" and child["tags.mlflow.parentRunId"] in set(runs["run_id"])
+    assert child["tags.mlflow.runName"] == "demo" and child["tags.mlflow.parentRunId"] in set(
+        runs["run_id"]
+    )
     assert child["params.train.epochs"] == "2" and child["params.model.backbone"] == "pvlr-tiny-rn"
 
     client = mlflow.MlflowClient()
     assert [m.step for m in client.get_metric_history(child["run_id"], "loss")] == [1, 2]
-    metrics = json.loads(latest(demo_run, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
+    metrics = json.loads(
+        latest(demo_run, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text()
+    )
     assert child["metrics.test_ema_mAP"] == pytest.approx(metrics["ema"]["mAP"], abs=1e-12)
     assert child["metrics.test_final_mAP"] == pytest.approx(metrics["final"]["mAP"], abs=1e-12)
 
@@ -49,10 +55,15 @@ def test_the_demo_is_one_nested_run_with_recipe_history_metrics_report_and_model
 
 
 def test_each_table_row_is_a_run_of_its_own(smoke_project):
-    rows = {path.parent.name for path in (smoke_project / "data/smoke/08_reporting").glob("*/per_class_ap.csv")}
+    rows = {
+        path.parent.name
+        for path in (smoke_project / "data/smoke/08_reporting").glob("*/per_class_ap.csv")
+    }
     runs = stored_runs(smoke_project)
     assert len(rows) >= 4
-    assert sorted(runs.loc[runs["tags.mlflow.parentRunId"].notna(), "tags.mlflow.runName"]) == sorted(rows)
+    assert sorted(
+        runs.loc[runs["tags.mlflow.parentRunId"].notna(), "tags.mlflow.runName"]
+    ) == sorted(rows)
 
 
 def test_a_wrong_parameter_fails_before_any_mlflow_run_opens(project):
@@ -64,13 +75,27 @@ def test_a_wrong_parameter_fails_before_any_mlflow_run_opens(project):
 def test_without_an_active_mlflow_run_nothing_is_logged(tmp_path):
     store = tmp_path / "mlruns.db"
     mlflow.set_tracking_uri(f"sqlite:///{store}")
-    node = Node(lambda metrics: metrics, "demo.metrics", "demo.report_markdown", name="report_run", namespace="demo")
+    node = Node(
+        lambda metrics: metrics,
+        "demo.metrics",
+        "demo.report_markdown",
+        name="report_run",
+        namespace="demo",
+    )
     assert mlflow.active_run() is None
-    TrackRunNamespaces().after_node_run(node, None, {"demo.metrics": {}}, {"demo.report_markdown": "# report"})
+    TrackRunNamespaces().after_node_run(
+        node, None, {"demo.metrics": {}}, {"demo.report_markdown": "# report"}
+    )
     assert not store.exists()  # logging would have opened the store to start a run
 
 
 def test_epochs_without_an_evaluation_log_no_test_map():
-    history = pd.DataFrame({"epoch": [1, 2], "loss": [0.5, 0.25], "test_mAP_ema": [float("nan"), 0.75],
-                            "device": ["cpu", "cpu"]})
+    history = pd.DataFrame(
+        {
+            "epoch": [1, 2],
+            "loss": [0.5, 0.25],
+            "test_mAP_ema": [float("nan"), 0.75],
+            "device": ["cpu", "cpu"],
+        }
+    )
     assert epoch_metrics(history) == {1: {"loss": 0.5}, 2: {"loss": 0.25, "test_mAP_ema": 0.75}}

@@ -17,8 +17,17 @@ def generated_demo(root, train_images: int, test_images: int) -> tuple:
     from pvlr_kedro.demo_data import DemoConfig, generate_demo
     from pvlr_kedro.ingest import SourceConfig, read_source
 
-    generate_demo(root, DemoConfig(train_images=train_images, test_images=test_images),
-                  {"train": ("train.json", "train"), "test": ("test.json", "test")})
-    params = {"format": "coco", "root": str(root), "train_annotations": "train.json", "test_annotations": "test.json",
-              "train_images": "train", "test_images": "test"}
+    generate_demo(
+        root,
+        DemoConfig(train_images=train_images, test_images=test_images),
+        {"train": ("train.json", "train"), "test": ("test.json", "test")},
+    )
+    params = {
+        "format": "coco",
+        "root": str(root),
+        "train_annotations": "train.json",
+        "test_annotations": "test.json",
+        "train_images": "train",
+        "test_images": "test",
+    }
     return read_source(SourceConfig.from_params(params, "demo"))

@@ -14,15 +14,27 @@ from tests.pvlr.conftest import NAMES, TINY
 
 def gradients(micro_batches: int, loss: LossConfig) -> dict:
     torch.manual_seed(0)
-    model = build_model({"backbone": "pvlr-tiny-vit", **TINY}, NAMES)  # LayerNorm only: no batch statistics
+    model = build_model(
+        {"backbone": "pvlr-tiny-vit", **TINY}, NAMES
+    )  # LayerNorm only: no batch statistics
     generator = torch.Generator().manual_seed(1)
     images = torch.randn(7, 3, 64, 64, generator=generator)
     targets = (torch.rand(7, len(NAMES), generator=generator) < 0.3).long()
     ignore = torch.rand(7, len(NAMES), generator=generator) < 0.25
-    ignore[:3] = True  # the first micro-batch keeps few entries: a per-micro-batch mean would weigh it wrongly
+    ignore[:3] = (
+        True  # the first micro-batch keeps few entries: a per-micro-batch mean would weigh it wrongly
+    )
     ignore[0, 0] = False
     model.train()
-    accumulate_gradients(model, images, targets, ignore, loss, micro_batches, lambda: torch.autocast("cpu", enabled=False))
+    accumulate_gradients(
+        model,
+        images,
+        targets,
+        ignore,
+        loss,
+        micro_batches,
+        lambda: torch.autocast("cpu", enabled=False),
+    )
     return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
 
 
@@ -40,7 +52,9 @@ def test_ema_schedule_reaches_the_paper_decay_within_the_first_tenth_of_a_coco_r
     assert ema_decay(1, 0.9997) == 0.0  # the first step's weights, not the initial ones
     assert ema_decay(2, 0.9997) == 0.5
     reached = next(step for step in range(1, 10_000) if ema_decay(step, 0.9997) >= 0.9997)
-    assert reached == 3334 and reached <= 0.1 * 30 * 1283  # COCO: 82,081 images / 64 = 1,283 steps per epoch
+    assert (
+        reached == 3334 and reached <= 0.1 * 30 * 1283
+    )  # COCO: 82,081 images / 64 = 1,283 steps per epoch
     assert ema_decay(3333, 0.9997) < 0.9997
     assert all(ema_decay(step, 0.9997) == 0.9997 for step in (3334, 10_000, 38_490))
     assert ema_decay(1, 0.9997, warmup=False) == 0.9997
@@ -58,7 +72,9 @@ def test_during_the_warm_up_the_ema_is_the_mean_of_the_steps_weights():
 
 def test_the_average_equals_timms_model_ema_with_frozen_layers_and_batchnorm_statistics():
     torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 2))
+    model = torch.nn.Sequential(
+        torch.nn.Linear(4, 8), torch.nn.BatchNorm1d(8), torch.nn.Linear(8, 2)
+    )
     model[0].requires_grad_(False)  # frozen, as the text encoder is
     ours, timms = WeightAverage(model), ModelEmaV3(model, decay=0.9)
     optimiser = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.1)
@@ -79,16 +95,35 @@ def test_text_encoder_checkpointing_leaves_loss_and_gradients_unchanged():
     results = []
     for checkpointing in (False, True):
         torch.manual_seed(0)
-        model = build_model({"backbone": "pvlr-tiny-rn", **TINY, "cap": "pre_interaction",
-                             "text_checkpointing": checkpointing}, NAMES)
+        model = build_model(
+            {
+                "backbone": "pvlr-tiny-rn",
+                **TINY,
+                "cap": "pre_interaction",
+                "text_checkpointing": checkpointing,
+            },
+            NAMES,
+        )
         assert model.text_encoder.transformer.grad_checkpointing == checkpointing
         generator = torch.Generator().manual_seed(1)
         images = torch.randn(3, 3, 64, 64, generator=generator)
         targets = (torch.rand(3, len(NAMES), generator=generator) < 0.3).long()
         model.train()
-        terms = accumulate_gradients(model, images, targets, torch.zeros_like(targets, dtype=torch.bool),
-                                     LossConfig(), 1, lambda: torch.autocast("cpu", enabled=False))
-        results.append((terms.total, {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None}))
+        terms = accumulate_gradients(
+            model,
+            images,
+            targets,
+            torch.zeros_like(targets, dtype=torch.bool),
+            LossConfig(),
+            1,
+            lambda: torch.autocast("cpu", enabled=False),
+        )
+        results.append(
+            (
+                terms.total,
+                {n: p.grad.clone() for n, p in model.named_parameters() if p.grad is not None},
+            )
+        )
     (plain_loss, plain), (checkpointed_loss, checkpointed) = results
     torch.testing.assert_close(checkpointed_loss, plain_loss)
     assert plain.keys() == checkpointed.keys() and "cap.context" in plain

@@ -14,7 +14,9 @@ from tests.pvlr.conftest import generated_demo
 def train_set(tmp_path_factory):
     root = tmp_path_factory.mktemp("seeding")
     table, _, _ = generated_demo(root, 24, 2)
-    return MultiLabelImages.from_files(table[table["split"] == "train"], root, 16, 64, Augmentation(seed=7))
+    return MultiLabelImages.from_files(
+        table[table["split"] == "train"], root, 16, 64, Augmentation(seed=7)
+    )
 
 
 def epoch_batches(dataset, workers: int, epoch: int) -> list[torch.Tensor]:
@@ -45,8 +47,12 @@ def test_the_epoch_order_is_a_permutation_drawn_from_seed_and_epoch():
 def test_each_sample_is_augmented_from_its_seed_epoch_and_index(train_set):
     first, again = train_set[(1, 5)][0], train_set[(1, 5)][0]
     assert torch.equal(first, again)  # the same (seed, epoch, index): the same augmentation
-    assert len({train_set[(epoch, 5)][0].numpy().tobytes() for epoch in range(1, 6)}) > 1  # a draw per epoch
-    assert np.array_equal(train_set[5][0].permute(1, 2, 0).numpy(), train_set.pixels[5])  # a plain index: unaugmented
+    assert (
+        len({train_set[(epoch, 5)][0].numpy().tobytes() for epoch in range(1, 6)}) > 1
+    )  # a draw per epoch
+    assert np.array_equal(
+        train_set[5][0].permute(1, 2, 0).numpy(), train_set.pixels[5]
+    )  # a plain index: unaugmented
     before = torch.get_rng_state()
     train_set[(1, 3)]
     assert torch.equal(before, torch.get_rng_state())  # the global generator is untouched
@@ -73,7 +79,9 @@ def test_num_workers_auto_is_the_machines_cores_and_other_words_are_refused():
 
     from pvlr_kedro.pvlr.training import TrainConfig
 
-    assert TrainConfig.from_params({"num_workers": "auto", "device": "cpu"}).workers == os.cpu_count()
+    assert (
+        TrainConfig.from_params({"num_workers": "auto", "device": "cpu"}).workers == os.cpu_count()
+    )
     assert TrainConfig.from_params({"num_workers": 3, "device": "cpu"}).workers == 3
     with pytest.raises(ValueError, match=r"train.num_workers='many'"):
         TrainConfig.from_params({"num_workers": "many", "device": "cpu"})

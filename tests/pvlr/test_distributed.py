@@ -16,12 +16,32 @@ from tests.pvlr.conftest import generated_demo
 def run_inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("ddp")
     table, vocabulary, summary = generated_demo(root, 36, 10)
-    recipe = {"run": "ddp", "benchmark": "demo", "loss": {}, "eval": {},
-              "model": {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
-              "train": {"epochs": 1, "batch_size": 8, "lr": 1e-4, "num_workers": 0, "device": "cpu",
-                        "progress_bar": False, "amp": False, "ema_decay": 0.5}}
+    recipe = {
+        "run": "ddp",
+        "benchmark": "demo",
+        "loss": {},
+        "eval": {},
+        "model": {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
+        "train": {
+            "epochs": 1,
+            "batch_size": 8,
+            "lr": 1e-4,
+            "num_workers": 0,
+            "device": "cpu",
+            "progress_bar": False,
+            "amp": False,
+            "ema_decay": 0.5,
+        },
+    }
     source = {"root": str(root), "format": "coco", "signature": summary["image_signature"]}
-    return table, vocabulary, encode_hard_prompts(vocabulary, recipe), recipe, source, {"store": None, "size": 64}
+    return (
+        table,
+        vocabulary,
+        encode_hard_prompts(vocabulary, recipe),
+        recipe,
+        source,
+        {"store": None, "size": 64},
+    )
 
 
 def test_two_processes_train_the_weights_of_one(run_inputs, tmp_path):
@@ -33,16 +53,28 @@ def test_two_processes_train_the_weights_of_one(run_inputs, tmp_path):
     assert one_final.keys() == two_final.keys()
     for ours, theirs in ((two_final, one_final), (two_ema, one_ema)):
         for name, value in theirs.items():
-            torch.testing.assert_close(ours[name].float(), value.float(), rtol=1e-4, atol=1e-4, msg=name)
+            torch.testing.assert_close(
+                ours[name].float(), value.float(), rtol=1e-4, atol=1e-4, msg=name
+            )
     for key in ("loss", "loss_cls", "loss_kcr", "test_mAP_ema"):
         assert two_history[0][key] == pytest.approx(one_history[0][key], abs=1e-4), key
-    assert [p.name for p in (tmp_path / "two").glob("epoch_*.pt")] == ["epoch_001.pt"]  # written once, by rank 0
+    assert [p.name for p in (tmp_path / "two").glob("epoch_*.pt")] == [
+        "epoch_001.pt"
+    ]  # written once, by rank 0
     table, vocabulary, hard, recipe, source, images = run_inputs
     unsynced = {**recipe, "train": {**recipe["train"], "sync_batchnorm": False}}
-    _, alone, _, _ = launch(train_process, (table, vocabulary, hard, unsynced, source, images, tmp_path / "unsynced"),
-                            LaunchPlan(devices=2))
-    worst = max((alone[name].float() - value.float()).abs().max().item() for name, value in one_final.items())
-    assert worst > 1e-3  # per-process BatchNorm statistics: not the one-process run; SyncBatchNorm is what makes it
+    _, alone, _, _ = launch(
+        train_process,
+        (table, vocabulary, hard, unsynced, source, images, tmp_path / "unsynced"),
+        LaunchPlan(devices=2),
+    )
+    worst = max(
+        (alone[name].float() - value.float()).abs().max().item()
+        for name, value in one_final.items()
+    )
+    assert (
+        worst > 1e-3
+    )  # per-process BatchNorm statistics: not the one-process run; SyncBatchNorm is what makes it
 
 
 def test_each_process_takes_its_share_of_every_global_batch():
@@ -51,9 +83,13 @@ def test_each_process_takes_its_share_of_every_global_batch():
     shares = [list(EpochBatches(order, 8, World(rank, 3))) for rank in range(3)]
     assert [len(batch) for batch in whole] == [8, 8, 5]
     for number, batch in enumerate(whole):
-        assert sum((share[number] for share in shares), []) == batch  # in rank order, the global batch
+        assert (
+            sum((share[number] for share in shares), []) == batch
+        )  # in rank order, the global batch
     assert [len(s[0]) for s in shares] == [3, 3, 2]
-    assert len(list(EpochBatches(EpochSampler(17, seed=1), 8, World(0, 2)))) == 2  # a last batch of 1 < 2: left out
+    assert (
+        len(list(EpochBatches(EpochSampler(17, seed=1), 8, World(0, 2)))) == 2
+    )  # a last batch of 1 < 2: left out
 
 
 def test_a_failing_process_stops_the_run_with_its_rank_and_message():
@@ -72,7 +108,10 @@ def test_a_rendezvous_that_cannot_form_names_its_endpoint():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]  # nobody listens there
     plan = LaunchPlan(devices=1, nodes=2, node_rank=1, endpoint=f"127.0.0.1:{port}", timeout_s=3)
-    with pytest.raises(RuntimeError, match=rf"could not meet at 127\.0\.0\.1:{port} \(train.rdzv_endpoint\) within 3 s"):
+    with pytest.raises(
+        RuntimeError,
+        match=rf"could not meet at 127\.0\.0\.1:{port} \(train.rdzv_endpoint\) within 3 s",
+    ):
         launch(_fail_on_rank_one, (), plan)
 
 

@@ -28,8 +28,17 @@ def demo(tmp_path, monkeypatch):
 def build(demo, folder, store="uint8", size=SIZE, paths=None):
     root, table, signature = demo
     paths = paths or table["path"].tolist()
-    return build_image_cache(folder, root, paths, [str(i) for i in range(len(paths))], size, store, signature,
-                             workers=2, progress=False)
+    return build_image_cache(
+        folder,
+        root,
+        paths,
+        [str(i) for i in range(len(paths))],
+        size,
+        store,
+        signature,
+        workers=2,
+        progress=False,
+    )
 
 
 def shard_times(folder):
@@ -53,8 +62,10 @@ def test_the_jpeg_store_is_close_and_enters_the_fingerprint(demo, tmp_path):
     assert 0 < max(errors) < 4  # lossy, a few levels of 255 at most
     source = {"root": str(root), "format": "coco", "signature": signature, "image_cache": "jpeg"}
     recipe = {"model": {"image_size": SIZE}, "train": {"seed": 0}, "loss": {}}
-    prints = {store: run_fingerprint(table, {"names": []}, recipe, source, {"store": store, "size": SIZE})
-              for store in (None, "uint8", "jpeg")}
+    prints = {
+        store: run_fingerprint(table, {"names": []}, recipe, source, {"store": store, "size": SIZE})
+        for store in (None, "uint8", "jpeg")
+    }
     assert prints[None] == prints["uint8"] != prints["jpeg"]
 
 
@@ -84,7 +95,9 @@ def test_a_stopped_build_resumes_from_its_shards_and_names_a_bad_image(demo, tmp
     folder = tmp_path / "cache"
     with pytest.raises(UnreadableImage, match=rf"{bad.name}.*image_id='6'"):
         build(demo, folder)
-    assert [p.name for p in folder.glob("shard_*")] == ["shard_000000.npy"]  # shard 0 kept, nothing complete
+    assert [p.name for p in folder.glob("shard_*")] == [
+        "shard_000000.npy"
+    ]  # shard 0 kept, nothing complete
     assert not (folder / "complete.json").exists()
     (folder / "shard_000001.npy.partial").write_bytes(b"half a shard, as a kill leaves it")
     kept = shard_times(folder)
@@ -97,16 +110,29 @@ def test_a_stopped_build_resumes_from_its_shards_and_names_a_bad_image(demo, tmp
 
 
 def test_a_uint8_build_the_disk_cannot_hold_is_refused_before_any_work(demo, tmp_path, monkeypatch):
-    monkeypatch.setattr(image_cache.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**6, 10**6 - 1000, 1000))
+    monkeypatch.setattr(
+        image_cache.shutil,
+        "disk_usage",
+        lambda path: shutil._ntuple_diskusage(10**6, 10**6 - 1000, 1000),
+    )
     with pytest.raises(OSError, match=r"needs 0\.0 GB.*image_cache: jpeg"):
         build(demo, tmp_path / "cache")
     assert not list((tmp_path / "cache").glob("shard_*"))
 
 
 def test_an_unknown_store_is_refused_at_ingestion(tmp_path):
-    params = {"format": "coco", "root": str(tmp_path), "train_annotations": "a.json", "test_annotations": "b.json",
-              "train_images": "", "test_images": "", "image_cache": "png"}
-    with pytest.raises(IngestionError, match=r"`demo.image_cache` must be one of uint8, jpeg or null, not 'png'"):
+    params = {
+        "format": "coco",
+        "root": str(tmp_path),
+        "train_annotations": "a.json",
+        "test_annotations": "b.json",
+        "train_images": "",
+        "test_images": "",
+        "image_cache": "png",
+    }
+    with pytest.raises(
+        IngestionError, match=r"`demo.image_cache` must be one of uint8, jpeg or null, not 'png'"
+    ):
         SourceConfig.from_params(params, "demo")
 
 

@@ -20,7 +20,9 @@ def test_palette_alpha_and_cmyk_convert_faithfully(tmp_path):
     rgb = np.zeros((8, 8, 3), np.uint8)
     rgb[:, :4] = (200, 30, 60)
     rgb[:, 4:] = (10, 120, 250)
-    Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE, colors=4).save(tmp_path / "palette.png")
+    Image.fromarray(rgb).convert("P", palette=Image.Palette.ADAPTIVE, colors=4).save(
+        tmp_path / "palette.png"
+    )
     assert np.array_equal(np.asarray(load_rgb(tmp_path / "palette.png")), rgb)
 
     rgba = np.dstack([rgb, np.full((8, 8), 255, np.uint8)])
@@ -56,7 +58,9 @@ def test_an_unreadable_file_is_named(tmp_path, content):
 
 
 def test_a_truncated_body_fails_when_loaded(tmp_path):
-    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(tmp_path / "a.jpg")
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8)).save(
+        tmp_path / "a.jpg"
+    )
     data = (tmp_path / "a.jpg").read_bytes()
     (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
     with pytest.raises(UnreadableImage, match=r"cut.jpg: OSError.*truncated"):
@@ -68,4 +72,7 @@ def test_image_files_are_found_recursively_by_suffix(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(b"x")
     assert [p.relative_to(tmp_path).as_posix() for p in image_files(tmp_path)] == [
-        "a.JPG", "sub/b.webp", "sub/deeper/c.bmp"]
+        "a.JPG",
+        "sub/b.webp",
+        "sub/deeper/c.bmp",
+    ]

@@ -29,7 +29,9 @@ def eq11_by_hand(logits, targets, gamma_pos, gamma_neg, clip, eps, ignore=None):
     return total / kept
 
 
-@pytest.mark.parametrize("settings", [PAPER, {**PAPER, "clip": 0.0}, {**PAPER, "gamma_pos": 1.0, "gamma_neg": 4.0}])
+@pytest.mark.parametrize(
+    "settings", [PAPER, {**PAPER, "clip": 0.0}, {**PAPER, "gamma_pos": 1.0, "gamma_neg": 4.0}]
+)
 def test_asymmetric_loss_equals_eq11(settings):
     generator = torch.Generator().manual_seed(0)
     logits = torch.randn(6, 7, generator=generator, dtype=torch.float64) * 4
@@ -45,10 +47,14 @@ def test_ignored_entries_are_left_out_of_the_mean():
     ignore = torch.tensor([[False, True, False], [True, False, False]])
     kwargs = {k: PAPER[k] for k in EQ11}
     ours = asymmetric_loss(logits, targets, LossConfig(**kwargs), ignore=ignore)
-    assert ours.item() == pytest.approx(eq11_by_hand(logits, targets, ignore=ignore.tolist(), **kwargs), rel=1e-12)
+    assert ours.item() == pytest.approx(
+        eq11_by_hand(logits, targets, ignore=ignore.tolist(), **kwargs), rel=1e-12
+    )
     flipped = targets.clone()
     flipped[ignore] = 1 - flipped[ignore]
-    assert asymmetric_loss(logits, flipped, LossConfig(**kwargs), ignore=ignore).item() == pytest.approx(ours.item())
+    assert asymmetric_loss(
+        logits, flipped, LossConfig(**kwargs), ignore=ignore
+    ).item() == pytest.approx(ours.item())
 
 
 def test_sum_reduction_sums_over_classes_and_averages_over_images():
@@ -57,7 +63,9 @@ def test_sum_reduction_sums_over_classes_and_averages_over_images():
     ignore = torch.tensor([[False, True, False], [False, False, False]])
     mean = asymmetric_loss(logits, targets, LossConfig(), ignore=ignore)
     summed = asymmetric_loss(logits, targets, LossConfig(reduction="sum"), ignore=ignore)
-    assert summed.item() == pytest.approx(mean.item() * 5 / 2, rel=1e-12)  # 5 kept entries, 2 images
+    assert summed.item() == pytest.approx(
+        mean.item() * 5 / 2, rel=1e-12
+    )  # 5 kept entries, 2 images
 
 
 def test_detached_focusing_keeps_the_value_and_changes_the_gradient():
@@ -83,11 +91,19 @@ def test_kcr_equals_eq6():
     generator = torch.Generator().manual_seed(1)
     t_ka = torch.randn(5, 8, generator=generator, dtype=torch.float64)
     t_ca = torch.randn(3, 5, 8, generator=generator, dtype=torch.float64)
-    by_hand = sum(
-        1 - sum(a * b for a, b in zip(t_ka[j].tolist(), t_ca[i, j].tolist()))
-        / (math.sqrt(sum(a * a for a in t_ka[j].tolist())) * math.sqrt(sum(b * b for b in t_ca[i, j].tolist())))
-        for i in range(3) for j in range(5)
-    ) / 15
+    by_hand = (
+        sum(
+            1
+            - sum(a * b for a, b in zip(t_ka[j].tolist(), t_ca[i, j].tolist()))
+            / (
+                math.sqrt(sum(a * a for a in t_ka[j].tolist()))
+                * math.sqrt(sum(b * b for b in t_ca[i, j].tolist()))
+            )
+            for i in range(3)
+            for j in range(5)
+        )
+        / 15
+    )
     per_image = kcr_loss(t_ka, t_ca)
     assert per_image.shape == (3,)
     assert per_image.mean().item() == pytest.approx(by_hand, rel=1e-12)
@@ -103,7 +119,9 @@ def test_total_loss_is_eq12_with_its_terms_visible():
     assert terms.kcr.item() == pytest.approx(0.25)
     assert terms.total.item() == pytest.approx(alone.total.item() + 4.0 * 0.25)
     unweighted = total_loss(logits, targets, kcr, LossConfig(kcr_weight=0.0))
-    assert unweighted.total.item() == pytest.approx(alone.total.item()) and unweighted.kcr.item() == pytest.approx(0.25)
+    assert unweighted.total.item() == pytest.approx(
+        alone.total.item()
+    ) and unweighted.kcr.item() == pytest.approx(0.25)
 
 
 def test_alpha_stays_in_unit_interval_under_any_update():
@@ -119,7 +137,9 @@ def test_alpha_stays_in_unit_interval_under_any_update():
             (sign * (out * t_ca).sum()).backward()
             optimiser.step()
             assert 0.0 <= aggregation.alpha.item() <= 1.0
-            torch.testing.assert_close(relation.sum(-1), torch.ones(1, 3))  # still a row-stochastic map
+            torch.testing.assert_close(
+                relation.sum(-1), torch.ones(1, 3)
+            )  # still a row-stochastic map
 
 
 def test_relation_aggregation_is_eq7():

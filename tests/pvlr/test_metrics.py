@@ -24,7 +24,9 @@ def test_ap_equals_scikit_learn_with_ties_and_ignored_entries(seed):
     targets[:, 4] = 0  # a class without positives
     ignore = rng.random((300, 9)) < 0.1
     result = multilabel_metrics(scores, targets, ignore)
-    np.testing.assert_allclose(result["ap"], sklearn_ap(scores, targets, ignore), rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(
+        result["ap"], sklearn_ap(scores, targets, ignore), rtol=1e-12, equal_nan=True
+    )
     assert np.isnan(result["ap"][4])
     assert result["mAP"] == pytest.approx(np.nanmean(sklearn_ap(scores, targets, ignore)))
 
@@ -40,7 +42,9 @@ def test_hand_worked_ap_with_a_tie():
 def test_without_ties_ap_is_the_mean_precision_at_each_positive():
     scores = np.array([[0.9], [0.7], [0.6], [0.2], [0.1]])
     targets = np.array([[1], [0], [1], [0], [1]])
-    assert multilabel_metrics(scores, targets)["ap"][0] == pytest.approx((1 / 1 + 2 / 3 + 3 / 5) / 3)
+    assert multilabel_metrics(scores, targets)["ap"][0] == pytest.approx(
+        (1 / 1 + 2 / 3 + 3 / 5) / 3
+    )
 
 
 def test_an_ignored_entry_is_neither_positive_nor_negative():
@@ -61,7 +65,9 @@ def test_class_without_positives_is_left_out_of_means_not_counted_as_zero():
     result = multilabel_metrics(scores, targets)
     assert np.isnan(result["ap"][1]) and result["mAP"] == pytest.approx(1.0)
     assert result["CP"] == pytest.approx(1.0) and result["CR"] == pytest.approx(1.0)
-    assert result["OP"] == pytest.approx(1 / 3)  # the false positives of class 1 still count overall
+    assert result["OP"] == pytest.approx(
+        1 / 3
+    )  # the false positives of class 1 still count overall
 
 
 def test_no_predicted_positive_gives_precision_zero():
@@ -79,7 +85,9 @@ def test_top_k_keeps_only_each_images_highest_scores():
     full = multilabel_metrics(scores, targets)
     top2 = multilabel_metrics(scores, targets, top_k=2)
     assert full["OR"] == pytest.approx(1.0) and top2["OR"] == pytest.approx(3 / 5)
-    assert top2["OP"] == pytest.approx(1.0)  # row 1's second score (0.3) is below the threshold anyway
+    assert top2["OP"] == pytest.approx(
+        1.0
+    )  # row 1's second score (0.3) is below the threshold anyway
     assert top2["mAP"] == full["mAP"]
 
 
@@ -89,7 +97,9 @@ def test_fractions_in_unit_interval_and_f1_formula():
     result = multilabel_metrics(scores, targets)
     for key in ("mAP", "CP", "CR", "CF1", "OP", "OR", "OF1"):
         assert 0.0 <= result[key] <= 1.0
-    assert result["CF1"] == pytest.approx(2 * result["CP"] * result["CR"] / (result["CP"] + result["CR"]))
+    assert result["CF1"] == pytest.approx(
+        2 * result["CP"] * result["CR"] / (result["CP"] + result["CR"])
+    )
 
 
 def test_chance_map_is_the_expected_ap_of_random_scores():

@@ -13,7 +13,13 @@ VARIANTS = {  # the paper's rows (Tables 4–9, Figure 4) as parameter deltas ov
     "kap_only": {"cap": "none", **OFF_IFM, "v2s": False, "s2v": False},
     "cap_only": {"kap": False, **OFF_IFM, "v2s": False, "s2v": False},
     "kap_cap_ifm": {"v2s": False, "s2v": False},
-    "classifier_learning": {"kap": False, "cap": "none", **OFF_IFM, "s2v": False, "centers": "classifier"},
+    "classifier_learning": {
+        "kap": False,
+        "cap": "none",
+        **OFF_IFM,
+        "s2v": False,
+        "centers": "classifier",
+    },
     "label_rep_dma": {"kap": False, "cap": "none", **OFF_IFM},
     "cap_hard": {"cap": "hard"},
     "cap_pre_interaction": {"cap": "pre_interaction"},
@@ -26,9 +32,13 @@ VARIANTS = {  # the paper's rows (Tables 4–9, Figure 4) as parameter deltas ov
 }
 # the parameter prefixes each switch owns
 OWNED = {
-    "kap": "kap.", "cap": "cap.", "channel_interaction": "channel_interaction.",
-    "relation_aggregation": "relation_aggregation.", "v2s": "dma.visual_to_semantic.",
-    "s2v": "dma.semantic_to_visual.", "cap_context_attention": "cap.context_attention.",
+    "kap": "kap.",
+    "cap": "cap.",
+    "channel_interaction": "channel_interaction.",
+    "relation_aggregation": "relation_aggregation.",
+    "v2s": "dma.visual_to_semantic.",
+    "s2v": "dma.semantic_to_visual.",
+    "cap_context_attention": "cap.context_attention.",
 }
 
 
@@ -49,7 +59,9 @@ def test_shapes_of_every_variant(backbone, variant):
     both_prompts = model.kap is not None and model.cap is not None
     assert (out["kcr"] is not None) == both_prompts
     if model.dma.visual_to_semantic is not None:
-        tokens = 4 if backbone == "pvlr-tiny-rn" else 16  # 2×2 ResNet grid, 4×4 ViT patches at 64 px
+        tokens = (
+            4 if backbone == "pvlr-tiny-rn" else 16
+        )  # 2×2 ResNet grid, 4×4 ViT patches at 64 px
         assert out["attention"]["label_to_region"].shape == (3, len(NAMES), tokens)
 
 
@@ -62,12 +74,20 @@ def test_switched_off_modules_have_no_parameters(variant):
         on = value not in (False, "none")
         if switch == "cap_context_attention":
             on = on and delta.get("cap", "soft") in ("soft", "hard")
-        assert has(state, prefix) == on, f"{variant}: {prefix} present={has(state, prefix)}, switch {switch}={value}"
+        assert has(state, prefix) == on, (
+            f"{variant}: {prefix} present={has(state, prefix)}, switch {switch}={value}"
+        )
     soft = delta.get("cap", "soft") in ("soft", "pre_interaction")
-    assert ("cap.context" in state) == soft and has(state, "text_encoder.")  # the frozen encoder: any name can be encoded
+    assert ("cap.context" in state) == soft and has(
+        state, "text_encoder."
+    )  # the frozen encoder: any name can be encoded
     assert has(state, "head.weight") == (delta.get("centers") == "classifier")
-    assert has(state, "hard_prompt_embeddings") == (delta.get("kap", True) or delta.get("cap") == "hard")
-    assert has(state, "name_embeddings") == (variant in ("baseline_label_rep", "classifier_learning", "label_rep_dma"))
+    assert has(state, "hard_prompt_embeddings") == (
+        delta.get("kap", True) or delta.get("cap") == "hard"
+    )
+    assert has(state, "name_embeddings") == (
+        variant in ("baseline_label_rep", "classifier_learning", "label_rep_dma")
+    )
 
 
 def test_prompt_tokens_set_the_context_length():
@@ -81,7 +101,9 @@ def test_pre_interaction_runs_the_text_encoder_per_image_and_post_interaction_on
         seen = []
         encoder = model.text_encoder if model.cap.mode != "hard" else None
         if encoder is not None:
-            encoder.transformer.register_forward_hook(lambda module, args, output: seen.append(output.shape[0]))
+            encoder.transformer.register_forward_hook(
+                lambda module, args, output: seen.append(output.shape[0])
+            )
         model(torch.randn(2, 3, 64, 64))
         batch_sizes[mode] = seen
     assert batch_sizes == {"soft": [len(NAMES)], "pre_interaction": [2 * len(NAMES)], "hard": []}
@@ -92,8 +114,11 @@ def test_label_rep_baseline_is_gap_against_frozen_name_embeddings():
     images = torch.randn(2, 3, 64, 64)
     centers = model.labels(model.name_embeddings)  # C×d
     visual = model.visual_tokens(images).mean(dim=1)  # B×d
-    expected = model.head.log_scale.exp() * torch.nn.functional.cosine_similarity(
-        centers[None], visual[:, None], dim=-1) + model.head.bias
+    expected = (
+        model.head.log_scale.exp()
+        * torch.nn.functional.cosine_similarity(centers[None], visual[:, None], dim=-1)
+        + model.head.bias
+    )
     torch.testing.assert_close(model(images)["logits"], expected)
 
 
@@ -111,7 +136,9 @@ def test_ifm_with_nothing_to_fuse_is_left_out_and_said(delta, caplog):
     assert "model.channel_interaction and model.relation_aggregation left out" in caplog.text
 
 
-@pytest.mark.parametrize(("key", "value"), [("cap", "medium"), ("centers", "prototype"), ("hard_prompt", "A {}.")])
+@pytest.mark.parametrize(
+    ("key", "value"), [("cap", "medium"), ("centers", "prototype"), ("hard_prompt", "A {}.")]
+)
 def test_bad_values_are_refused(key, value):
     with pytest.raises(ValueError, match=f"model.{key}"):
         build("pvlr-tiny-rn", **{key: value})

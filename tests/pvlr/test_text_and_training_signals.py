@@ -8,7 +8,12 @@ import torch
 from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.backbone import create_clip
 from pvlr_kedro.pvlr.kap import hard_prompts
-from pvlr_kedro.pvlr.text import CLIPTextEncoder, encode_texts, encode_with_context, placeholder_prompts
+from pvlr_kedro.pvlr.text import (
+    CLIPTextEncoder,
+    encode_texts,
+    encode_with_context,
+    placeholder_prompts,
+)
 from tests.pvlr.conftest import NAMES, TINY
 
 
@@ -21,7 +26,9 @@ def test_context_vectors_get_gradients_and_the_frozen_encoder_none(backbone, cap
     encoder_params = list(model.text_encoder.parameters())
     assert encoder_params and all(not p.requires_grad and p.grad is None for p in encoder_params)
     visual = list(model.visual_tokens.parameters())
-    assert all(p.requires_grad for p in visual) and any(p.grad is not None for p in visual)  # image encoder fine-tuned
+    assert all(p.requires_grad for p in visual) and any(
+        p.grad is not None for p in visual
+    )  # image encoder fine-tuned
 
 
 def test_hard_prompt_embeddings_are_not_recomputed_per_step():
@@ -34,7 +41,9 @@ def test_hard_prompt_embeddings_are_not_recomputed_per_step():
         optimiser.zero_grad()
         model(torch.randn(2, 3, 64, 64))["logits"].sum().backward()
         optimiser.step()
-    assert calls == [len(NAMES)] * 3  # only the C soft prompts, once per step; never the hard prompts
+    assert (
+        calls == [len(NAMES)] * 3
+    )  # only the C soft prompts, once per step; never the hard prompts
     assert torch.equal(model.hard_prompt_embeddings, before)
     assert not model.hard_prompt_embeddings.requires_grad
 
@@ -53,16 +62,24 @@ def test_hard_prompts_are_the_template_through_the_frozen_encoder():
     tokenizer = open_clip.get_tokenizer("pvlr-tiny-rn")
     texts = hard_prompts("A photo of a [CLS].", NAMES)
     assert texts[4] == "A photo of a traffic light."
-    torch.testing.assert_close(encode_texts(CLIPTextEncoder(clip, tokenizer), texts), clip.encode_text(tokenizer(texts)))
-    model = build_model({"backbone": "pvlr-tiny-rn", **TINY, "hard_prompt": "A photo of a [CLS]."}, NAMES)
-    torch.testing.assert_close(model.hard_prompt_embeddings, encode_texts(model.text_encoder, texts))
+    torch.testing.assert_close(
+        encode_texts(CLIPTextEncoder(clip, tokenizer), texts), clip.encode_text(tokenizer(texts))
+    )
+    model = build_model(
+        {"backbone": "pvlr-tiny-rn", **TINY, "hard_prompt": "A photo of a [CLS]."}, NAMES
+    )
+    torch.testing.assert_close(
+        model.hard_prompt_embeddings, encode_texts(model.text_encoder, texts)
+    )
 
 
 def test_soft_prompt_path_equals_encode_text_with_real_words():
     clip = create_clip("pvlr-tiny-rn", None, None, 64)
     tokenizer = open_clip.get_tokenizer("pvlr-tiny-rn")
     encoder = CLIPTextEncoder(clip, tokenizer)
-    words = tokenizer(["this photo contains"])[0, 1:4]  # the three word tokens after the start token
+    words = tokenizer(["this photo contains"])[
+        0, 1:4
+    ]  # the three word tokens after the start token
     context = encoder.embed(words[None])[0]  # 3×w
     ids = encoder.tokenize(placeholder_prompts(NAMES, 3))
     with torch.no_grad():
@@ -98,18 +115,31 @@ def test_the_text_pass_over_the_prompts_own_length_equals_the_full_pass():
         torch.manual_seed(0)
         model = build_model({"backbone": "pvlr-tiny-rn", **TINY, "text_context": context}, NAMES)
         seen = []
-        model.text_encoder.transformer.register_forward_hook(lambda m, a, o: seen.append(o.shape[1]))
+        model.text_encoder.transformer.register_forward_hook(
+            lambda m, a, o: seen.append(o.shape[1])
+        )
         with torch.no_grad():
-            outputs[context] = (model.cap.prompt_features(None, model.text_encoder), model.hard_prompt_embeddings)
+            outputs[context] = (
+                model.cap.prompt_features(None, model.text_encoder),
+                model.hard_prompt_embeddings,
+            )
         lengths[context] = seen[0]
         state = model.state_dict()
         outputs[context] += ({k: v.shape for k, v in state.items()},)
-    assert lengths[77] == 77 and lengths[None] == 4 + 2 + 2 + 1  # SOT, X X X X, "traffic light", ".", EOT
-    torch.testing.assert_close(outputs[None][0], outputs[77][0], rtol=1e-5, atol=1e-5)  # CAP's prompts
-    torch.testing.assert_close(outputs[None][1], outputs[77][1], rtol=1e-5, atol=1e-5)  # KAP's hard prompts
+    assert (
+        lengths[77] == 77 and lengths[None] == 4 + 2 + 2 + 1
+    )  # SOT, X X X X, "traffic light", ".", EOT
+    torch.testing.assert_close(
+        outputs[None][0], outputs[77][0], rtol=1e-5, atol=1e-5
+    )  # CAP's prompts
+    torch.testing.assert_close(
+        outputs[None][1], outputs[77][1], rtol=1e-5, atol=1e-5
+    )  # KAP's hard prompts
     assert outputs[None][2] == outputs[77][2]  # no parameter or state-dict entry changes
 
 
 def test_a_text_context_shorter_than_a_prompt_is_refused():
-    with pytest.raises(ValueError, match=r"model.text_context=5 must be between the longest prompt's"):
+    with pytest.raises(
+        ValueError, match=r"model.text_context=5 must be between the longest prompt's"
+    ):
         build_model({"backbone": "pvlr-tiny-rn", **TINY, "text_context": 5}, NAMES)

@@ -10,7 +10,13 @@ from torchvision import transforms
 from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.data import to_chw, to_model_input
 from pvlr_kedro.pvlr.losses import LossConfig
-from pvlr_kedro.pvlr.training import EXECUTION_KEYS, TrainConfig, accumulate_gradients, parameter_groups, prepare_for_device
+from pvlr_kedro.pvlr.training import (
+    EXECUTION_KEYS,
+    TrainConfig,
+    accumulate_gradients,
+    parameter_groups,
+    prepare_for_device,
+)
 from tests.pvlr.conftest import NAMES, TINY
 
 CPU = torch.device("cpu")
@@ -24,15 +30,28 @@ def batch(size: int = 4, seed: int = 0):
 
 
 def step_loss(model, images, targets, ignore, memory_format=torch.contiguous_format) -> float:
-    terms = accumulate_gradients(model, to_model_input(images, CPU, memory_format), targets, ignore, LossConfig(), 1,
-                                 lambda: TrainConfig(amp=False).autocast(CPU))
+    terms = accumulate_gradients(
+        model,
+        to_model_input(images, CPU, memory_format),
+        targets,
+        ignore,
+        LossConfig(),
+        1,
+        lambda: TrainConfig(amp=False).autocast(CPU),
+    )
     return terms.total.item()
 
 
 def test_normalising_uint8_after_the_copy_is_torchvisions_to_tensor_and_normalize_bit_for_bit():
     picture = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
-    reference = transforms.Compose([transforms.ToTensor(), transforms.Normalize(
-        (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711))])(Image.fromarray(picture))
+    reference = transforms.Compose(
+        [
+            transforms.ToTensor(),
+            transforms.Normalize(
+                (0.48145466, 0.4578275, 0.40821073), (0.26862954, 0.26130258, 0.27577711)
+            ),
+        ]
+    )(Image.fromarray(picture))
     assert torch.equal(to_model_input(to_chw(picture)[None])[0], reference)
 
 
@@ -42,10 +61,18 @@ def test_norms_biases_embeddings_context_and_scales_take_no_weight_decay():
     names = {id(p): n for n, p in model.named_parameters()}
     free_names = {names[id(p)] for p in free["params"]}
     assert free["weight_decay"] == 0 and decayed["weight_decay"] == 1e-4
-    assert {"cap.context", "head.log_scale", "relation_aggregation.alpha_logit",
-            "visual_tokens.visual.attnpool.positional_embedding", "visual_tokens.visual.bn1.weight",
-            "cap.label_attention.w_q.bias"} <= free_names
-    assert all(p.ndim >= 2 for p in decayed["params"]) and "cap.label_attention.w_q.weight" not in free_names
+    assert {
+        "cap.context",
+        "head.log_scale",
+        "relation_aggregation.alpha_logit",
+        "visual_tokens.visual.attnpool.positional_embedding",
+        "visual_tokens.visual.bn1.weight",
+        "cap.label_attention.w_q.bias",
+    } <= free_names
+    assert (
+        all(p.ndim >= 2 for p in decayed["params"])
+        and "cap.label_attention.w_q.weight" not in free_names
+    )
     everything = parameter_groups(model, 1e-4, exempt=False)
     assert len(everything[1]["params"]) == 0
     assert len(everything[0]["params"]) == len(decayed["params"]) + len(free["params"])
@@ -61,7 +88,8 @@ def test_channels_last_for_a_resnet_tower_gives_the_same_loss():
     assert last.visual_tokens.visual.conv1.weight.is_contiguous(memory_format=torch.channels_last)
     images, targets, ignore = batch()
     assert step_loss(last, images, targets, ignore, memory_format) == pytest.approx(
-        step_loss(contiguous, images, targets, ignore), abs=1e-5)
+        step_loss(contiguous, images, targets, ignore), abs=1e-5
+    )
     vit = build_model({"backbone": "pvlr-tiny-vit", **TINY}, NAMES)
     assert prepare_for_device(vit, CPU) == torch.contiguous_format
 

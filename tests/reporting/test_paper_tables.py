@@ -7,19 +7,34 @@ from pvlr_kedro.reporting.paper_tables import build_table, markdown_report
 
 def result(mAP, ap=None, seconds=None):
     metrics = {"mAP": mAP, "CF1": mAP - 0.1, "top3": {"CF1": mAP - 0.2}, "ap": ap or {}}
-    out = {"metrics": {"ema": metrics, "final": metrics}, "recipe": {
-        "model": {"backbone": "RN101", "pretrained": "openai", "image_size": 448},
-        "train": {"epochs": 30, "batch_size": 64}, "loss": {"kcr_weight": 1.0}},
-        "history": pd.DataFrame({"epoch": [1], "device": ["cuda"]})}
+    out = {
+        "metrics": {"ema": metrics, "final": metrics},
+        "recipe": {
+            "model": {"backbone": "RN101", "pretrained": "openai", "image_size": 448},
+            "train": {"epochs": 30, "batch_size": 64},
+            "loss": {"kcr_weight": 1.0},
+        },
+        "history": pd.DataFrame({"epoch": [1], "device": ["cuda"]}),
+    }
     if seconds is not None:
-        out["timing"] = {"seconds": seconds, "batch_size": 64, "device": "cuda", "bf16_autocast": True,
-                         "text_checkpointing": True, "text_context": None}
+        out["timing"] = {
+            "seconds": seconds,
+            "batch_size": 64,
+            "device": "cuda",
+            "bf16_autocast": True,
+            "text_checkpointing": True,
+            "text_context": None,
+        }
     return out
 
 
-SPEC = {"title": "Table 4: ablation", "benchmarks": ["coco"], "columns": ["mAP", "top3 CF1"],
-        "rows": {"full": {"label": "PVLR"}, "no_kap": {"label": "w/o KAP"}},
-        "paper": {"coco": {"full": [88.2, 80.0]}}}
+SPEC = {
+    "title": "Table 4: ablation",
+    "benchmarks": ["coco"],
+    "columns": ["mAP", "top3 CF1"],
+    "rows": {"full": {"label": "PVLR"}, "no_kap": {"label": "w/o KAP"}},
+    "paper": {"coco": {"full": [88.2, 80.0]}},
+}
 
 
 def test_each_cell_is_ours_the_papers_and_their_difference_in_points():
@@ -29,16 +44,25 @@ def test_each_cell_is_ours_the_papers_and_their_difference_in_points():
     assert (full["coco mAP ours"], full["coco mAP paper"], full["coco mAP Δ"]) == (87.7, 88.2, -0.5)
     assert (full["coco top3 CF1 ours"], full["coco top3 CF1 Δ"]) == (67.7, -12.3)
     missing = table.loc["w/o KAP"]  # a row the paper has no value for: no paper cell, no difference
-    assert missing["coco mAP ours"] == 85.0 and missing[["coco mAP paper", "coco mAP Δ"]].isna().all()
+    assert (
+        missing["coco mAP ours"] == 85.0 and missing[["coco mAP paper", "coco mAP Δ"]].isna().all()
+    )
 
 
 def test_per_class_columns_follow_our_vocabulary_and_find_the_papers_values_by_name():
-    spec = {**SPEC, "columns": "per_class", "paper_classes": ["cat", "dog", "mAP"],
-            "paper": {"coco": {"full": [90.0, 80.0, 85.0]}}}
+    spec = {
+        **SPEC,
+        "columns": "per_class",
+        "paper_classes": ["cat", "dog", "mAP"],
+        "paper": {"coco": {"full": [90.0, 80.0, 85.0]}},
+    }
     table = build_table(spec, {("coco", "full"): result(0.84, ap={"dog": 0.81, "cat": 0.875})})
     row = table.loc["PVLR"]
-    assert [c.removesuffix(" ours") for c in table.columns if c.endswith(" ours")] == ["coco dog", "coco cat",
-                                                                                        "coco mAP"]
+    assert [c.removesuffix(" ours") for c in table.columns if c.endswith(" ours")] == [
+        "coco dog",
+        "coco cat",
+        "coco mAP",
+    ]
     assert (row["coco dog paper"], row["coco cat paper"], row["coco cat Δ"]) == (80.0, 90.0, -2.5)
 
 
@@ -53,14 +77,35 @@ def test_the_markdown_says_smoke_runs_are_not_comparable_and_shows_each_cell():
 
 
 def test_the_step_time_ratio_is_ours_against_the_papers_from_the_yaml():
-    spec = {"title": "Table 7: CAP strategies", "benchmarks": ["coco"], "columns": ["seconds", "mAP"],
-            "timing": {"batch_size": 64},
-            "rows": {"pre_interaction": {"label": "Pre"}, "post_interaction": {"label": "Post"}},
-            "paper": {"coco": {"pre_interaction": [1.2, 87.6], "post_interaction": [0.4, 88.2]}}}
-    results = {("coco", "pre_interaction"): result(0.87, seconds=0.5),
-               ("coco", "post_interaction"): result(0.88, seconds=0.1)}
-    text = markdown_report("table7", spec, False, {"coco": {"images": {"train": 1, "test": 1}}}, results,
-                           build_table(spec, results))
+    spec = {
+        "title": "Table 7: CAP strategies",
+        "benchmarks": ["coco"],
+        "columns": ["seconds", "mAP"],
+        "timing": {"batch_size": 64},
+        "rows": {"pre_interaction": {"label": "Pre"}, "post_interaction": {"label": "Post"}},
+        "paper": {"coco": {"pre_interaction": [1.2, 87.6], "post_interaction": [0.4, 88.2]}},
+    }
+    results = {
+        ("coco", "pre_interaction"): result(0.87, seconds=0.5),
+        ("coco", "post_interaction"): result(0.88, seconds=0.1),
+    }
+    text = markdown_report(
+        "table7",
+        spec,
+        False,
+        {"coco": {"images": {"train": 1, "test": 1}}},
+        results,
+        build_table(spec, results),
+    )
     assert "ours 5.0×" in text and "paper 3.0× (1.20 s / 0.40 s)" in text
-    assert "the paper gives no step times here" in markdown_report("table7", {**spec, "paper": {}}, False, {"coco": {"images": {"train": 1,
-                                          "test": 1}}}, results, build_table(spec, results)).split("Step-time")[1]
+    assert (
+        "the paper gives no step times here"
+        in markdown_report(
+            "table7",
+            {**spec, "paper": {}},
+            False,
+            {"coco": {"images": {"train": 1, "test": 1}}},
+            results,
+            build_table(spec, results),
+        ).split("Step-time")[1]
+    )

@@ -4,13 +4,23 @@ import math
 
 import pandas as pd
 
-from pvlr_kedro.reporting.tables import THRESHOLDED, markdown_table, metrics_row, per_class_row, percent
+from pvlr_kedro.reporting.tables import (
+    THRESHOLDED,
+    markdown_table,
+    metrics_row,
+    per_class_row,
+    percent,
+)
 
 
 def metrics(mAP=0.5, ap=None):
     values = {key: index / 10 for index, key in enumerate(THRESHOLDED, start=1)}
-    return {"mAP": mAP, **values, "top3": {key: value / 2 for key, value in values.items()},
-            "ap": ap or {"dog": 0.25, "cat": None}}
+    return {
+        "mAP": mAP,
+        **values,
+        "top3": {key: value / 2 for key, value in values.items()},
+        "ap": ap or {"dog": 0.25, "cat": None},
+    }
 
 
 def test_percent_rounds_to_one_decimal_and_keeps_missing_values_missing():
@@ -21,7 +31,9 @@ def test_percent_rounds_to_one_decimal_and_keeps_missing_values_missing():
 def test_metrics_row_is_map_then_thresholded_then_top3_in_the_papers_order():
     row = metrics_row(metrics(mAP=0.8123))
     assert list(row) == ["mAP", *THRESHOLDED, *(f"top3 {key}" for key in THRESHOLDED)]
-    assert row["mAP"] == 81.2 and row["CP"] == 10.0 and row["OF1"] == 60.0 and row["top3 OF1"] == 30.0
+    assert (
+        row["mAP"] == 81.2 and row["CP"] == 10.0 and row["OF1"] == 60.0 and row["top3 OF1"] == 30.0
+    )
 
 
 def test_per_class_row_keeps_the_vocabulary_order_then_map():
@@ -31,5 +43,9 @@ def test_per_class_row_keeps_the_vocabulary_order_then_map():
 
 def test_markdown_table_has_a_header_a_rule_and_a_dash_for_each_missing_cell():
     table = pd.DataFrame({"mAP": [81.2, None], "CP": [math.nan, 70.0]}, index=["ours", "theirs"])
-    assert markdown_table(table).splitlines() == ["|  | mAP | CP |", "|---|---|---|", "| ours | 81.2 | – |",
-                                                  "| theirs | – | 70.0 |"]
+    assert markdown_table(table).splitlines() == [
+        "|  | mAP | CP |",
+        "|---|---|---|",
+        "| ours | 81.2 | – |",
+        "| theirs | – | 70.0 |",
+    ]

@@ -32,8 +32,10 @@ class OnnxExportDataset(AbstractDataset[dict, None]):
         (target / "README.md").write_text(data["readme"], encoding="utf-8")
 
     def _load(self) -> None:
-        raise DatasetError("exported models are written, not read back: open data/06_models/<run>/model.onnx/ "
-                           "with onnxruntime")
+        raise DatasetError(
+            "exported models are written, not read back: open data/06_models/<run>/model.onnx/ "
+            "with onnxruntime"
+        )
 
     def _describe(self) -> dict[str, Any]:
         return {"folder": str(self.folder)}

@@ -15,7 +15,9 @@ log = logging.getLogger(__name__)
 RUN_MODEL_FILE = "data/06_models/{run}/model.pt"  # the catalog's `{run}.model` entry
 
 
-def load_run_model(run: str, version: str | None = None, parameter: str = "predict.model") -> TrainedModel:
+def load_run_model(
+    run: str, version: str | None = None, parameter: str = "predict.model"
+) -> TrainedModel:
     """A run's saved model as the catalog's ``<run>.model`` holds it: the latest version, or ``version``.
 
     A version folder dated in the future (a clock set wrong, a copied folder) would shadow the
@@ -25,18 +27,26 @@ def load_run_model(run: str, version: str | None = None, parameter: str = "predi
     version = version or latest_past_version(Path(filepath))
     dataset = TrainedModelDataset(filepath, version=Version(version, None))
     if not dataset.exists():
-        raise FileNotFoundError(f"{parameter}: no saved model for run `{run}` under {filepath}"
-                                f"{f' (version {version})' if version else ''}: train it first")
+        raise FileNotFoundError(
+            f"{parameter}: no saved model for run `{run}` under {filepath}"
+            f"{f' (version {version})' if version else ''}: train it first"
+        )
     return dataset.load()
 
 
 def latest_past_version(folder: Path) -> str | None:
     """The newest version folder of ``folder`` not dated after now; future ones are named in a warning."""
     now = generate_timestamp()
-    versions = sorted(p.name for p in folder.iterdir() if (p / folder.name).is_file()) if folder.is_dir() else []
+    versions = (
+        sorted(p.name for p in folder.iterdir() if (p / folder.name).is_file())
+        if folder.is_dir()
+        else []
+    )
     future = [v for v in versions if v > now]
     if future:
-        log.warning("%s: version folder(s) dated in the future, passed over: %s", folder, ", ".join(future))
+        log.warning(
+            "%s: version folder(s) dated in the future, passed over: %s", folder, ", ".join(future)
+        )
     past = [v for v in versions if v <= now]
     return past[-1] if past else None
 
@@ -48,8 +58,12 @@ class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
     object's ``build("ema")`` or ``build("final")`` gives a ready model.
     """
 
-    def __init__(self, filepath: str, version: Version | None = None, metadata: dict[str, Any] | None = None) -> None:
-        super().__init__(filepath=PurePosixPath(filepath), version=version, exists_function=self._path_exists)
+    def __init__(
+        self, filepath: str, version: Version | None = None, metadata: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__(
+            filepath=PurePosixPath(filepath), version=version, exists_function=self._path_exists
+        )
         self.metadata = metadata
 
     def _load(self) -> TrainedModel:

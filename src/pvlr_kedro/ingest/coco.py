@@ -16,7 +16,13 @@ from pycocotools.coco import COCO
 
 from pvlr_kedro.ingest.errors import IngestionError, preview
 from pvlr_kedro.ingest.jsonfile import load_json
-from pvlr_kedro.ingest.records import ClassList, ImageRecord, Ingested, check_unique_ids, safe_relative_path
+from pvlr_kedro.ingest.records import (
+    ClassList,
+    ImageRecord,
+    Ingested,
+    check_unique_ids,
+    safe_relative_path,
+)
 
 
 @dataclass(frozen=True)
@@ -33,15 +39,23 @@ class CocoOptions:
 def read_coco(root: Path, options: CocoOptions, namespace: str) -> Ingested:
     """Read the train and test files of a COCO-format benchmark into one ``Ingested``."""
     splits = {
-        "train": (options.train_annotations, options.train_images, f"{namespace}.train_annotations"),
+        "train": (
+            options.train_annotations,
+            options.train_images,
+            f"{namespace}.train_annotations",
+        ),
         "test": (options.test_annotations, options.test_images, f"{namespace}.test_annotations"),
     }
-    indexes = {split: _load_index(root / file, parameter) for split, (file, _, parameter) in splits.items()}
+    indexes = {
+        split: _load_index(root / file, parameter) for split, (file, _, parameter) in splits.items()
+    }
     classes = _merge_categories({root / splits[s][0]: indexes[s] for s in splits})
     position = {category_id: index for index, category_id in enumerate(classes.source_ids)}
     result = Ingested(records=[], classes=classes)
     for split, (file, images, _) in splits.items():
-        for record in _split_records(indexes[split], split, images, position, where=str(root / file)):
+        for record in _split_records(
+            indexes[split], split, images, position, where=str(root / file)
+        ):
             if record.labels or not options.drop_unannotated:
                 result.records.append(record)
             else:
@@ -53,10 +67,18 @@ def read_coco(root: Path, options: CocoOptions, namespace: str) -> Ingested:
 def _load_index(path: Path, parameter: str) -> COCO:
     data = load_json(path, parameter=parameter)
     if not isinstance(data, dict):
-        raise IngestionError(f"{path}: expected a JSON object with images, annotations and categories")
-    missing = [key for key in ("images", "annotations", "categories") if not isinstance(data.get(key), list)]
+        raise IngestionError(
+            f"{path}: expected a JSON object with images, annotations and categories"
+        )
+    missing = [
+        key
+        for key in ("images", "annotations", "categories")
+        if not isinstance(data.get(key), list)
+    ]
     if missing:
-        raise IngestionError(f"{path}: no list under {', '.join(repr(k) for k in missing)} (not a COCO instances file?)")
+        raise IngestionError(
+            f"{path}: no list under {', '.join(repr(k) for k in missing)} (not a COCO instances file?)"
+        )
     _check_fields(path, data)
     index = COCO()
     index.dataset = data
@@ -66,7 +88,11 @@ def _load_index(path: Path, parameter: str) -> COCO:
 
 
 def _check_fields(path: Path, data: dict) -> None:
-    required = {"images": ("id", "file_name"), "annotations": ("image_id", "category_id"), "categories": ("id", "name")}
+    required = {
+        "images": ("id", "file_name"),
+        "annotations": ("image_id", "category_id"),
+        "categories": ("id", "name"),
+    }
     for section, keys in required.items():
         for position, item in enumerate(data[section]):
             absent = [key for key in keys if not isinstance(item, dict) or key not in item]
@@ -105,11 +131,23 @@ def _merge_categories(indexes: dict[Path, COCO]) -> ClassList:
     return ClassList(names=[names[i] for i in ordered], source_ids=ordered)
 
 
-def _split_records(index: COCO, split: str, images: str, position: dict, where: str) -> list[ImageRecord]:
+def _split_records(
+    index: COCO, split: str, images: str, position: dict, where: str
+) -> list[ImageRecord]:
     records = []
     for image_id, image in index.imgs.items():
-        relative = safe_relative_path(image["file_name"], folder=images, where=f"{where}: image id {image_id}")
+        relative = safe_relative_path(
+            image["file_name"], folder=images, where=f"{where}: image id {image_id}"
+        )
         labels = sorted({position[a["category_id"]] for a in index.imgToAnns.get(image_id, [])})
-        records.append(ImageRecord(image_id=str(image_id), split=split, path=relative, labels=labels,
-                                   width=image.get("width"), height=image.get("height")))
+        records.append(
+            ImageRecord(
+                image_id=str(image_id),
+                split=split,
+                path=relative,
+                labels=labels,
+                width=image.get("width"),
+                height=image.get("height"),
+            )
+        )
     return records

@@ -45,15 +45,29 @@ def displayed_size(image: Image.Image) -> tuple[int, int]:
     return (height, width) if turned else (width, height)
 
 
-def check_images(root: Path, records: list[ImageRecord], mode: str, *, skip_missing: bool,
-                 skip_unreadable: bool, namespace: str, workers: int = 8) -> tuple[list[ImageRecord], dict]:
+def check_images(
+    root: Path,
+    records: list[ImageRecord],
+    mode: str,
+    *,
+    skip_missing: bool,
+    skip_unreadable: bool,
+    namespace: str,
+    workers: int = 8,
+) -> tuple[list[ImageRecord], dict]:
     """Probe every record's image; return the kept records (sizes filled in) and skips per split."""
     if mode not in IMAGE_CHECKS:
-        raise IngestionError(f"`{namespace}.image_check` must be one of {IMAGE_CHECKS}, not {mode!r}")
+        raise IngestionError(
+            f"`{namespace}.image_check` must be one of {IMAGE_CHECKS}, not {mode!r}"
+        )
     with ThreadPoolExecutor(max_workers=workers) as pool:
         probes = list(pool.map(lambda r: probe_image(root / r.path, mode), records))
-    _raise_unless_skipped(root, records, probes, "missing", skip_missing, f"{namespace}.skip_missing_images")
-    _raise_unless_skipped(root, records, probes, "unreadable", skip_unreadable, f"{namespace}.skip_unreadable_images")
+    _raise_unless_skipped(
+        root, records, probes, "missing", skip_missing, f"{namespace}.skip_missing_images"
+    )
+    _raise_unless_skipped(
+        root, records, probes, "unreadable", skip_unreadable, f"{namespace}.skip_unreadable_images"
+    )
     skipped = {split: Counter() for split in SPLITS}
     kept = []
     for record, (status, detail) in zip(records, probes):

@@ -23,10 +23,16 @@ def check_listed_once(records: list[ImageRecord], *, where: str) -> None:
     for record in records:
         first = seen.setdefault((record.split, record.path), record)
         if first is not record:
-            labels = "different labels" if sorted(first.labels) != sorted(record.labels) else "the same labels"
-            raise IngestionError(f"{where}: image file {record.path!r} is listed twice in split {record.split!r}, "
-                                 f"as image ids {first.image_id!r} and {record.image_id!r} ({labels}): it would be "
-                                 f"counted twice")
+            labels = (
+                "different labels"
+                if sorted(first.labels) != sorted(record.labels)
+                else "the same labels"
+            )
+            raise IngestionError(
+                f"{where}: image file {record.path!r} is listed twice in split {record.split!r}, "
+                f"as image ids {first.image_id!r} and {record.image_id!r} ({labels}): it would be "
+                f"counted twice"
+            )
 
 
 def file_sizes(root: Path, records: list[ImageRecord]) -> dict[str, int | None]:
@@ -36,7 +42,9 @@ def file_sizes(root: Path, records: list[ImageRecord]) -> dict[str, int | None]:
     return dict(zip(paths, _parallel(lambda p: _size(root / p), paths)))
 
 
-def split_overlap(root: Path, records: list[ImageRecord], sizes: dict[str, int | None]) -> list[tuple[str, str]]:
+def split_overlap(
+    root: Path, records: list[ImageRecord], sizes: dict[str, int | None]
+) -> list[tuple[str, str]]:
     """(train path, test path) of every image in both splits: the same path or the same bytes."""
     train = {r.path for r in records if r.split == "train"}
     test = {r.path for r in records if r.split == "test"}
@@ -50,17 +58,23 @@ def split_overlap(root: Path, records: list[ImageRecord], sizes: dict[str, int |
     digests = dict(zip(to_hash, _parallel(lambda p: _digest(root / p), to_hash)))
     for group in candidates:
         test_by_digest = {digests[p]: p for p in group["test"]}
-        pairs += [(p, test_by_digest[digests[p]]) for p in group["train"] if digests[p] in test_by_digest]
+        pairs += [
+            (p, test_by_digest[digests[p]]) for p in group["train"] if digests[p] in test_by_digest
+        ]
     return pairs
 
 
-def check_split_overlap(pairs: list[tuple[str, str]], allowed: bool, *, where: str, parameter: str) -> int:
+def check_split_overlap(
+    pairs: list[tuple[str, str]], allowed: bool, *, where: str, parameter: str
+) -> int:
     """An error naming the images in both splits, unless allowed; returns their count."""
     if pairs and not allowed:
         shown = [a if a == b else f"{a} = {b}" for a, b in pairs]
-        raise IngestionError(f"{where}: {len(pairs)} image(s) are in both the train and the test split (same path, "
-                             f"or same bytes): {preview(shown)}. Set `{parameter}: true` to allow them (they are then "
-                             f"counted in the ingestion summary)")
+        raise IngestionError(
+            f"{where}: {len(pairs)} image(s) are in both the train and the test split (same path, "
+            f"or same bytes): {preview(shown)}. Set `{parameter}: true` to allow them (they are then "
+            f"counted in the ingestion summary)"
+        )
     return len(pairs)
 
 

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvlr_kedro.ingest.errors import IngestionError
-from pvlr_kedro.ingest.records import ClassList, ImageRecord, Ingested, check_unique_ids, safe_relative_path
+from pvlr_kedro.ingest.records import (
+    ClassList,
+    ImageRecord,
+    Ingested,
+    check_unique_ids,
+    safe_relative_path,
+)
 from pvlr_kedro.ingest.textfile import read_lines
 
 
@@ -31,18 +37,33 @@ def read_nuswide(root: Path, options: NusWideOptions, namespace: str) -> Ingeste
     """Read the concept list, both image lists and their label files into one ``Ingested``."""
     concepts = read_lines(root / options.concepts, parameter=f"{namespace}.concepts")
     result = Ingested(records=[], classes=ClassList(names=concepts, source_ids=list(concepts)))
-    for split, list_file, key, suffix in (("train", options.train_list, "train_list", "Train"),
-                                          ("test", options.test_list, "test_list", "Test")):
-        entries = [_image_id(line) for line in read_lines(root / list_file, parameter=f"{namespace}.{key}")]
-        matrix = [_label_column(root / options.labels_dir / f"Labels_{c}_{suffix}.txt", len(entries),
-                                root / list_file, parameter=f"{namespace}.labels_dir") for c in concepts]
+    for split, list_file, key, suffix in (
+        ("train", options.train_list, "train_list", "Train"),
+        ("test", options.test_list, "test_list", "Test"),
+    ):
+        entries = [
+            _image_id(line) for line in read_lines(root / list_file, parameter=f"{namespace}.{key}")
+        ]
+        matrix = [
+            _label_column(
+                root / options.labels_dir / f"Labels_{c}_{suffix}.txt",
+                len(entries),
+                root / list_file,
+                parameter=f"{namespace}.labels_dir",
+            )
+            for c in concepts
+        ]
         for row, image_id in enumerate(entries):
             labels = [c for c, column in enumerate(matrix) if column[row]]
             if not labels:
                 result.dropped[split]["no_label"] += 1
                 continue
-            path = safe_relative_path(image_id, folder=options.images_dir, where=f"{root / list_file}: line {row + 1}")
-            result.records.append(ImageRecord(image_id=image_id, split=split, path=path, labels=labels))
+            path = safe_relative_path(
+                image_id, folder=options.images_dir, where=f"{root / list_file}: line {row + 1}"
+            )
+            result.records.append(
+                ImageRecord(image_id=image_id, split=split, path=path, labels=labels)
+            )
     check_unique_ids(result.records, where=str(root))
     return result
 
@@ -51,13 +72,15 @@ def _image_id(entry: str) -> str:
     """``actor\\0001_2124494179.jpg`` → ``actor/0001_2124494179.jpg``; a full ``…\\Flickr\\`` prefix is cut."""
     posix = entry.replace("\\", "/")
     marker = posix.lower().rfind("flickr/")
-    return posix[marker + len("flickr/"):] if marker >= 0 else posix
+    return posix[marker + len("flickr/") :] if marker >= 0 else posix
 
 
 def _label_column(path: Path, expected: int, image_list: Path, parameter: str) -> list[bool]:
     lines = read_lines(path, parameter=parameter)
     if len(lines) != expected:
-        raise IngestionError(f"{path}: {len(lines)} labels, but {image_list} lists {expected} images")
+        raise IngestionError(
+            f"{path}: {len(lines)} labels, but {image_list} lists {expected} images"
+        )
     column = []
     for number, value in enumerate(lines, start=1):
         if value not in ("0", "1"):

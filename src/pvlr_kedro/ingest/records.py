@@ -57,7 +57,9 @@ def safe_relative_path(path: str, *, where: str, folder: str = "") -> str:
     if not posix.strip():
         raise IngestionError(f"{where}: empty image path")
     if posix.startswith("/") or posix[1:2] == ":":
-        raise IngestionError(f"{where}: image path {path!r} is absolute; paths must be relative to the root")
+        raise IngestionError(
+            f"{where}: image path {path!r} is absolute; paths must be relative to the root"
+        )
     normal = posixpath.normpath(posixpath.join(folder.replace("\\", "/"), posix))
     if normal == ".." or normal.startswith("../"):
         raise IngestionError(f"{where}: image path {path!r} leaves the benchmark root")
@@ -70,4 +72,6 @@ def check_unique_ids(records: list[ImageRecord], *, where: str) -> None:
         counts = Counter(r.image_id for r in records if r.split == split)
         repeated = [image_id for image_id, count in counts.items() if count > 1]
         if repeated:
-            raise IngestionError(f"{where}: image ids listed more than once in split {split!r}: {preview(repeated)}")
+            raise IngestionError(
+                f"{where}: image ids listed more than once in split {split!r}: {preview(repeated)}"
+            )

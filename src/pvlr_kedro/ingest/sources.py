@@ -43,7 +43,9 @@ READERS = {
 NOT_SOURCE_BLOCKS = frozenset({"model", "train", "loss", "eval", "generator"})
 # Keys of any format may stand side by side (custom data switches format by one override);
 # a key no format knows is a typo.
-ALL_FORMAT_KEYS = frozenset(f.name for options, _ in READERS.values() for f in dataclasses.fields(options))
+ALL_FORMAT_KEYS = frozenset(
+    f.name for options, _ in READERS.values() for f in dataclasses.fields(options)
+)
 
 
 @dataclass(frozen=True)
@@ -59,12 +61,16 @@ class SourceConfig:
     skip_unreadable_images: bool = False
     allow_split_overlap: bool = False
     prompt_names: dict | None = field(default_factory=dict)
-    image_cache: str | None = None  # a decode-once store of the resized pictures: uint8 | jpeg (pvlr.image_cache)
+    image_cache: str | None = (
+        None  # a decode-once store of the resized pictures: uint8 | jpeg (pvlr.image_cache)
+    )
 
     def __post_init__(self) -> None:
         if self.image_cache not in (None, *CACHE_STORES):
-            raise IngestionError(f"`{self.namespace}.image_cache` must be one of {', '.join(CACHE_STORES)} or null, "
-                                 f"not {self.image_cache!r}")
+            raise IngestionError(
+                f"`{self.namespace}.image_cache` must be one of {', '.join(CACHE_STORES)} or null, "
+                f"not {self.image_cache!r}"
+            )
 
     @classmethod
     def from_params(cls, params: dict, namespace: str, base: Path | None = None) -> SourceConfig:
@@ -76,7 +82,9 @@ class SourceConfig:
         data = {key: value for key, value in params.items() if key not in NOT_SOURCE_BLOCKS}
         kind = data.pop("format", None)
         if kind not in READERS:
-            raise IngestionError(f"`{namespace}.format` must be one of {sorted(READERS)}, not {kind!r}")
+            raise IngestionError(
+                f"`{namespace}.format` must be one of {sorted(READERS)}, not {kind!r}"
+            )
         options_class = READERS[kind][0]
         common = {f.name for f in dataclasses.fields(cls)} - {"namespace", "format", "options"}
         specific = {f.name for f in dataclasses.fields(options_class)}
@@ -87,14 +95,22 @@ class SourceConfig:
                 f"(known: {', '.join(sorted(common | ALL_FORMAT_KEYS | NOT_SOURCE_BLOCKS | {'format'}))})"
             )
         if "root" not in data:
-            raise IngestionError(f"`{namespace}.root` is not set: point it at the benchmark's folder")
+            raise IngestionError(
+                f"`{namespace}.root` is not set: point it at the benchmark's folder"
+            )
         options = options_class(**{k: _plain(v) for k, v in data.items() if k in specific})
         shared = {k: _plain(v) for k, v in data.items() if k in common and k != "root"}
         try:
             check_types(cls, shared, namespace)
         except ValueError as err:
             raise IngestionError(str(err)) from None
-        return cls(namespace=namespace, format=kind, root=resolve_root(data["root"], base), options=options, **shared)
+        return cls(
+            namespace=namespace,
+            format=kind,
+            root=resolve_root(data["root"], base),
+            options=options,
+            **shared,
+        )
 
 
 def resolve_root(root, base: Path | None) -> Path:
@@ -106,21 +122,31 @@ def resolve_root(root, base: Path | None) -> Path:
 def read_source(source: SourceConfig) -> tuple[pd.DataFrame, dict, dict]:
     """Read, check and tabulate a benchmark: the annotation table, its vocabulary and a summary."""
     if not source.root.is_dir():
-        raise IngestionError(f"benchmark root not found: {source.root} (set `{source.namespace}.root`)")
+        raise IngestionError(
+            f"benchmark root not found: {source.root} (set `{source.namespace}.root`)"
+        )
     reader = READERS[source.format][1]
     ingested = reader(source.root, source.options, source.namespace)
     check_listed_once(ingested.records, where=str(source.root))
     records, skipped = check_images(
-        source.root, ingested.records, source.image_check, namespace=source.namespace,
-        skip_missing=source.skip_missing_images, skip_unreadable=source.skip_unreadable_images,
+        source.root,
+        ingested.records,
+        source.image_check,
+        namespace=source.namespace,
+        skip_missing=source.skip_missing_images,
+        skip_unreadable=source.skip_unreadable_images,
     )
     table = records_table(records, where=str(source.root))
     vocabulary = build_vocabulary(ingested.classes, source.prompt_names, namespace=source.namespace)
     sizes = file_sizes(source.root, records)
     overlap = split_overlap(source.root, records, sizes)
     summary = summarise(table, vocabulary["names"], ingested.dropped, skipped)
-    summary["in_both_splits"] = check_split_overlap(overlap, source.allow_split_overlap, where=str(source.root),
-                                                    parameter=f"{source.namespace}.allow_split_overlap")
+    summary["in_both_splits"] = check_split_overlap(
+        overlap,
+        source.allow_split_overlap,
+        where=str(source.root),
+        parameter=f"{source.namespace}.allow_split_overlap",
+    )
     summary["image_signature"] = image_signature(source.root, sizes)
     return table, vocabulary, summary
 

@@ -17,7 +17,9 @@ def records_table(records: list[ImageRecord], *, where: str) -> pd.DataFrame:
     """Records as a DataFrame with the table's columns; each split must keep at least one image."""
     for split in SPLITS:
         if not any(r.split == split for r in records):
-            raise IngestionError(f"{where}: split {split!r} has no images left after reading and checking")
+            raise IngestionError(
+                f"{where}: split {split!r} has no images left after reading and checking"
+            )
     table = pd.DataFrame([asdict(r) for r in records], columns=list(COLUMNS))
     table["image_id"] = table["image_id"].astype(str)
     table["width"] = table["width"].astype("Int64")
@@ -27,8 +29,14 @@ def records_table(records: list[ImageRecord], *, where: str) -> pd.DataFrame:
 
 def summarise(table: pd.DataFrame, names: list[str], dropped: dict, skipped: dict) -> dict:
     """Counts a person checks first: images per split, drops and skips by reason, labels per image and class."""
-    summary = {"images": {}, "dropped": {}, "skipped": {}, "labels_per_image": {}, "images_per_class": {},
-               "ignored_per_class": {}}
+    summary = {
+        "images": {},
+        "dropped": {},
+        "skipped": {},
+        "labels_per_image": {},
+        "images_per_class": {},
+        "ignored_per_class": {},
+    }
     for split in SPLITS:
         rows = table[table["split"] == split]
         label_counts = rows["labels"].map(len)
@@ -36,10 +44,14 @@ def summarise(table: pd.DataFrame, names: list[str], dropped: dict, skipped: dic
         summary["dropped"][split] = dict(sorted(dropped[split].items()))
         summary["skipped"][split] = dict(sorted(skipped[split].items()))
         summary["labels_per_image"][split] = {
-            "mean": round(float(label_counts.mean()), 4), "min": int(label_counts.min()), "max": int(label_counts.max())
+            "mean": round(float(label_counts.mean()), 4),
+            "min": int(label_counts.min()),
+            "max": int(label_counts.max()),
         }
         summary["images_per_class"][split] = _per_class(rows["labels"], names)
-        summary["ignored_per_class"][split] = {k: v for k, v in _per_class(rows["ignore"], names).items() if v}
+        summary["ignored_per_class"][split] = {
+            k: v for k, v in _per_class(rows["ignore"], names).items() if v
+        }
     return summary
 
 

@@ -10,7 +10,9 @@ from pvlr_kedro.ingest.errors import IngestionError
 def read_lines(path: Path, *, parameter: str) -> list[str]:
     """Non-blank lines of ``path``, stripped (CRLF and trailing spaces are common in these files)."""
     if not path.is_file():
-        raise IngestionError(f"file not found: {path} (set `{parameter}`, or the benchmark's `root`)")
+        raise IngestionError(
+            f"file not found: {path} (set `{parameter}`, or the benchmark's `root`)"
+        )
     try:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:

@@ -12,12 +12,36 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pvlr_kedro.ingest.errors import IngestionError
-from pvlr_kedro.ingest.records import ClassList, ImageRecord, Ingested, check_unique_ids, safe_relative_path
+from pvlr_kedro.ingest.records import (
+    ClassList,
+    ImageRecord,
+    Ingested,
+    check_unique_ids,
+    safe_relative_path,
+)
 from pvlr_kedro.ingest.textfile import read_lines
 
 VOC_CLASSES = (
-    "aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow",
-    "diningtable", "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor",
+    "aeroplane",
+    "bicycle",
+    "bird",
+    "boat",
+    "bottle",
+    "bus",
+    "car",
+    "cat",
+    "chair",
+    "cow",
+    "diningtable",
+    "dog",
+    "horse",
+    "motorbike",
+    "person",
+    "pottedplant",
+    "sheep",
+    "sofa",
+    "train",
+    "tvmonitor",
 )
 DIFFICULT_MODES = ("ignore", "positive", "negative")
 
@@ -34,12 +58,16 @@ class VocOptions:
 
     def __post_init__(self) -> None:
         if self.difficult not in DIFFICULT_MODES:
-            raise IngestionError(f"`difficult` must be one of {DIFFICULT_MODES}, not {self.difficult!r}")
+            raise IngestionError(
+                f"`difficult` must be one of {DIFFICULT_MODES}, not {self.difficult!r}"
+            )
 
 
 def read_voc(root: Path, options: VocOptions, namespace: str) -> Ingested:
     """Read both VOC image sets and their XML files into one ``Ingested``."""
-    result = Ingested(records=[], classes=ClassList(names=list(VOC_CLASSES), source_ids=list(VOC_CLASSES)))
+    result = Ingested(
+        records=[], classes=ClassList(names=list(VOC_CLASSES), source_ids=list(VOC_CLASSES))
+    )
     lists = {"train": (options.train_list, "train_list"), "test": (options.test_list, "test_list")}
     for split, (list_file, key) in lists.items():
         for image_id in read_lines(root / list_file, parameter=f"{namespace}.{key}"):
@@ -51,9 +79,13 @@ def read_voc(root: Path, options: VocOptions, namespace: str) -> Ingested:
     return result
 
 
-def _read_xml(path: Path, image_id: str, split: str, options: VocOptions, listed_in: Path) -> ImageRecord:
+def _read_xml(
+    path: Path, image_id: str, split: str, options: VocOptions, listed_in: Path
+) -> ImageRecord:
     if not path.is_file():
-        raise IngestionError(f"annotation file not found: {path} (image {image_id!r} is listed in {listed_in})")
+        raise IngestionError(
+            f"annotation file not found: {path} (image {image_id!r} is listed in {listed_in})"
+        )
     try:
         tree = ET.parse(path)
     except ET.ParseError as err:
@@ -65,22 +97,35 @@ def _read_xml(path: Path, image_id: str, split: str, options: VocOptions, listed
         (difficult if flag else positive).add(index)
     labels, ignore = _apply_difficult(positive, difficult, options.difficult)
     width, height = _size(tree, path)
-    relative = safe_relative_path(f"{image_id}.jpg", folder=options.images_dir, where=f"{listed_in}: image {image_id!r}")
-    return ImageRecord(image_id=image_id, split=split, path=relative, labels=labels, ignore=ignore,
-                       width=width, height=height)
+    relative = safe_relative_path(
+        f"{image_id}.jpg", folder=options.images_dir, where=f"{listed_in}: image {image_id!r}"
+    )
+    return ImageRecord(
+        image_id=image_id,
+        split=split,
+        path=relative,
+        labels=labels,
+        ignore=ignore,
+        width=width,
+        height=height,
+    )
 
 
 def _class_index(path: Path, number: int, name: str | None) -> int:
     key = (name or "").strip().lower()
     if key not in VOC_CLASSES:
-        raise IngestionError(f"{path}: object {number} has class {name!r}, which is not one of the 20 VOC classes")
+        raise IngestionError(
+            f"{path}: object {number} has class {name!r}, which is not one of the 20 VOC classes"
+        )
     return VOC_CLASSES.index(key)
 
 
 def _difficult_flag(path: Path, number: int, text: str | None) -> bool:
     value = (text or "0").strip()
     if value not in ("0", "1"):
-        raise IngestionError(f"{path}: object {number} has <difficult>{text}</difficult>; expected 0 or 1")
+        raise IngestionError(
+            f"{path}: object {number} has <difficult>{text}</difficult>; expected 0 or 1"
+        )
     return value == "1"
 
 
@@ -95,7 +140,10 @@ def _apply_difficult(positive: set, difficult: set, mode: str) -> tuple[list[int
 def _size(tree: ET.ElementTree, path: Path) -> tuple[int | None, int | None]:
     """Width and height from ``<size>``; absent or zero (a known VOC quirk) leaves them to the image check."""
     try:
-        width, height = int(tree.findtext("size/width", "0")), int(tree.findtext("size/height", "0"))
+        width, height = (
+            int(tree.findtext("size/width", "0")),
+            int(tree.findtext("size/height", "0")),
+        )
     except ValueError as err:
         raise IngestionError(f"{path}: <size> is not a pair of integers ({err})") from err
     return (width, height) if width > 0 and height > 0 else (None, None)

@@ -16,9 +16,17 @@ def build_vocabulary(classes: ClassList, renames: dict, *, namespace: str) -> di
     renames = dict(renames or {})
     unknown = [name for name in renames if name not in classes.names]
     if unknown:
-        raise IngestionError(f"`{namespace}.prompt_names` renames unknown classes: {preview(unknown)}")
+        raise IngestionError(
+            f"`{namespace}.prompt_names` renames unknown classes: {preview(unknown)}"
+        )
     prompts = [str(renames.get(name, name)) for name in classes.names]
     shared = [prompt for prompt, count in Counter(prompts).items() if count > 1]
     if shared:
-        raise IngestionError(f"`{namespace}.prompt_names` gives several classes the same prompt name: {preview(shared)}")
-    return {"names": list(classes.names), "prompt_names": prompts, "source_ids": list(classes.source_ids)}
+        raise IngestionError(
+            f"`{namespace}.prompt_names` gives several classes the same prompt name: {preview(shared)}"
+        )
+    return {
+        "names": list(classes.names),
+        "prompt_names": prompts,
+        "source_ids": list(classes.source_ids),
+    }

@@ -49,11 +49,17 @@ class AttentionWithMap(nn.Module):
             nn.init.zeros_(self.w_o.weight)
             nn.init.zeros_(self.w_o.bias)
 
-    def forward(self, query: torch.Tensor, context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, query: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns (output …×N×d, attention map …×N×M)."""
         e = self.norm_query(query)
         z = e if context is None else self.norm_context(context)
-        q, k, v = self._split(self.w_q(e)), self._split(self.w_k(z)), self._split(self.w_v(z))  # …×h×N×d_h
+        q, k, v = (
+            self._split(self.w_q(e)),
+            self._split(self.w_k(z)),
+            self._split(self.w_v(z)),
+        )  # …×h×N×d_h
         scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5  # …×h×N×M
         attention = scores.softmax(dim=-1)
         out = (attention @ v).transpose(-3, -2).flatten(-2)  # …×N×d

@@ -28,14 +28,19 @@ log = logging.getLogger(__name__)
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".npz")
 
 
-def create_clip(backbone: str, pretrained: str | None, quick_gelu: bool | None, image_size: int) -> nn.Module:
+def create_clip(
+    backbone: str, pretrained: str | None, quick_gelu: bool | None, image_size: int
+) -> nn.Module:
     """An open_clip CLIP model with weights loaded and visual positions resized to ``image_size``."""
     if backbone not in open_clip.list_models():
         raise ValueError(f"unknown backbone {backbone!r}: not an open_clip model name")
     weights = resolve_weights(backbone, pretrained)
     try:
-        model = open_clip.create_model(backbone, pretrained=weights,
-                                       force_quick_gelu=uses_quick_gelu(backbone, weights, quick_gelu))
+        model = open_clip.create_model(
+            backbone,
+            pretrained=weights,
+            force_quick_gelu=uses_quick_gelu(backbone, weights, quick_gelu),
+        )
     except Exception as err:  # hub and file errors come in many types; name the weights asked for
         raise RuntimeError(
             f"could not load weights {pretrained!r} for {backbone}: {err}. Offline, download the checkpoint "
@@ -55,8 +60,11 @@ def uses_quick_gelu(backbone: str, weights: str | None, quick_gelu: bool | None)
     if weights is None:
         return False
     if _is_path(weights):
-        log.warning("model.pretrained is a local checkpoint (%s) and model.quick_gelu is unset: building with GELU. "
-                    "OpenAI's CLIP weights (e.g. timm/resnet101_clip.openai) need model.quick_gelu=true.", weights)
+        log.warning(
+            "model.pretrained is a local checkpoint (%s) and model.quick_gelu is unset: building with GELU. "
+            "OpenAI's CLIP weights (e.g. timm/resnet101_clip.openai) need model.quick_gelu=true.",
+            weights,
+        )
         return False
     return bool(open_clip.get_pretrained_cfg(backbone, weights).get("quick_gelu", False))
 
@@ -77,8 +85,10 @@ def resolve_weights(backbone: str, pretrained: str | None) -> str | None:
         return str(path)
     tags = open_clip.list_pretrained_tags_by_model(backbone)
     if pretrained not in tags:
-        raise ValueError(f"model.pretrained: {pretrained!r} is neither a file nor an open_clip tag of {backbone} "
-                         f"(tags: {', '.join(tags) or 'none'})")
+        raise ValueError(
+            f"model.pretrained: {pretrained!r} is neither a file nor an open_clip tag of {backbone} "
+            f"(tags: {', '.join(tags) or 'none'})"
+        )
     return pretrained
 
 
@@ -89,11 +99,12 @@ def _refuse_torchscript(path: Path) -> None:
             if any(name.endswith("/constants.pkl") for name in archive.namelist()):
                 raise ValueError(
                     f"model.pretrained: {path} is a TorchScript archive (OpenAI's original release format): a program, "
-                    f"not weights, and it is not loaded. Convert it once to a state dict: python -c \"import torch; "
+                    f'not weights, and it is not loaded. Convert it once to a state dict: python -c "import torch; '
                     f"s = torch.jit.load('{path}', map_location='cpu').state_dict(); "
                     f"[s.pop(k, None) for k in ('input_resolution', 'context_length', 'vocab_size')]; "
                     f"torch.save(s, '{path.with_suffix('')}-state.pt')\" and set model.pretrained to that file and "
-                    f"model.quick_gelu=true; or use the open_clip tag (model.pretrained: openai).")
+                    f"model.quick_gelu=true; or use the open_clip tag (model.pretrained: openai)."
+                )
 
 
 def resize_visual_positions(visual: nn.Module, image_size: int) -> None:
@@ -101,18 +112,24 @@ def resize_visual_positions(visual: nn.Module, image_size: int) -> None:
     if isinstance(visual, ModifiedResNet):
         _require_multiple(image_size, 32, "ResNet")
         pool = visual.attnpool
-        pool.positional_embedding = nn.Parameter(resize_grid_embedding(pool.positional_embedding, image_size // 32))
+        pool.positional_embedding = nn.Parameter(
+            resize_grid_embedding(pool.positional_embedding, image_size // 32)
+        )
         visual.image_size = image_size
     elif isinstance(visual, VisionTransformer):
         patch = visual.patch_size[0]
         _require_multiple(image_size, patch, "ViT")
         grid = image_size // patch
-        visual.positional_embedding = nn.Parameter(resize_grid_embedding(visual.positional_embedding, grid),
-                                                   requires_grad=visual.positional_embedding.requires_grad)
+        visual.positional_embedding = nn.Parameter(
+            resize_grid_embedding(visual.positional_embedding, grid),
+            requires_grad=visual.positional_embedding.requires_grad,
+        )
         visual.grid_size = (grid, grid)
         visual.image_size = (image_size, image_size)
     else:
-        raise ValueError(f"unsupported image tower {type(visual).__name__}: PVLR needs a ResNet or ViT CLIP tower")
+        raise ValueError(
+            f"unsupported image tower {type(visual).__name__}: PVLR needs a ResNet or ViT CLIP tower"
+        )
 
 
 def _require_multiple(size: int, step: int, kind: str) -> None:

@@ -40,9 +40,17 @@ def fingerprint(*parts) -> str:
 def rng_states() -> dict:
     """Every generator's state, in plain types (numpy's key array as a tensor)."""
     kind, keys, position, has_gauss, cached = np.random.get_state()
-    states = {"torch": torch.get_rng_state(), "numpy": [kind, torch.from_numpy(keys.astype(np.int64)), int(position),
-                                                        int(has_gauss), float(cached)],
-              "python": random.getstate()}
+    states = {
+        "torch": torch.get_rng_state(),
+        "numpy": [
+            kind,
+            torch.from_numpy(keys.astype(np.int64)),
+            int(position),
+            int(has_gauss),
+            float(cached),
+        ],
+        "python": random.getstate(),
+    }
     if torch.cuda.is_available():
         states["cuda"] = torch.cuda.get_rng_state_all()
     return states
@@ -59,16 +67,29 @@ def set_rng_states(states: dict) -> None:
 
 def ema_changes(trained: dict, ema: dict) -> dict:
     """The EMA state's tensors that differ from the trained state's (the frozen ones never do)."""
-    return {key: value for key, value in ema.items() if key not in trained or not torch.equal(value, trained[key])}
+    return {
+        key: value
+        for key, value in ema.items()
+        if key not in trained or not torch.equal(value, trained[key])
+    }
 
 
-def save_checkpoint(folder: Path, epoch: int, model, ema_model, optimiser, scheduler, state: dict, keep: int) -> Path:
+def save_checkpoint(
+    folder: Path, epoch: int, model, ema_model, optimiser, scheduler, state: dict, keep: int
+) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"epoch_{epoch:03d}.pt"
     trained = model.state_dict()
-    payload = {"epoch": epoch, "step": state["step"], "history": state["history"], "model": trained,
-               "ema": ema_changes(trained, ema_model.state_dict()), "optimiser": optimiser.state_dict(),
-               "scheduler": scheduler.state_dict(), "rng": rng_states()}
+    payload = {
+        "epoch": epoch,
+        "step": state["step"],
+        "history": state["history"],
+        "model": trained,
+        "ema": ema_changes(trained, ema_model.state_dict()),
+        "optimiser": optimiser.state_dict(),
+        "scheduler": scheduler.state_dict(),
+        "rng": rng_states(),
+    }
     partial = path.with_suffix(".partial")
     torch.save(payload, partial)
     os.replace(partial, path)
@@ -98,11 +119,18 @@ def latest_checkpoint(folder: Path) -> FoundCheckpoint | None:
     for path in sorted(folder.glob("epoch_*.pt"), reverse=True) if folder.is_dir() else []:
         try:
             return FoundCheckpoint(path, torch.load(path, map_location="cpu", weights_only=True))
-        except Exception as err:  # a truncated or foreign file fails in many ways; each means "unreadable"
+        except (
+            Exception
+        ) as err:  # a truncated or foreign file fails in many ways; each means "unreadable"
             aside = path.with_suffix(".unreadable")
             os.replace(path, aside)
-            log.warning("Checkpoint %s cannot be read (%s: %s); set aside as %s and not resumed from", path,
-                        type(err).__name__, err, aside.name)
+            log.warning(
+                "Checkpoint %s cannot be read (%s: %s); set aside as %s and not resumed from",
+                path,
+                type(err).__name__,
+                err,
+                aside.name,
+            )
     return None
 
 
@@ -123,8 +151,11 @@ class TrainedModel:
     def build(self, which: str = "ema"):
         config = dataclasses.replace(PVLRConfig.from_params(self.model_config), pretrained=None)
         state = {"ema": self.ema_state, "final": self.final_state}[which]
-        model = PVLR(config, self.vocabulary["prompt_names"],
-                     hard_prompt_embeddings=state.get("hard_prompt_embeddings"))
+        model = PVLR(
+            config,
+            self.vocabulary["prompt_names"],
+            hard_prompt_embeddings=state.get("hard_prompt_embeddings"),
+        )
         model.load_state_dict(state)
         return model.eval()
 

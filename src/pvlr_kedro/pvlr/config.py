@@ -70,15 +70,25 @@ class PVLRConfig:
     text_context: int | None = None
 
     def __post_init__(self) -> None:
-        _require(self.backbone in open_clip.list_models(),
-                 f"model.backbone {self.backbone!r} is not an open_clip model name (RN50, RN101, ViT-B-32, ViT-B-16, "
-                 f"pvlr-tiny-rn, …: open_clip.list_models())")
+        _require(
+            self.backbone in open_clip.list_models(),
+            f"model.backbone {self.backbone!r} is not an open_clip model name (RN50, RN101, ViT-B-32, ViT-B-16, "
+            f"pvlr-tiny-rn, …: open_clip.list_models())",
+        )
         _require(self.cap in CAP_MODES, f"model.cap must be one of {CAP_MODES}, not {self.cap!r}")
-        _require(self.centers in CENTER_MODES, f"model.centers must be one of {CENTER_MODES}, not {self.centers!r}")
+        _require(
+            self.centers in CENTER_MODES,
+            f"model.centers must be one of {CENTER_MODES}, not {self.centers!r}",
+        )
         _require(self.similarity in SIMILARITIES, f"model.similarity must be one of {SIMILARITIES}")
-        _require("[CLS]" in self.hard_prompt, f"model.hard_prompt must contain [CLS]: {self.hard_prompt!r}")
-        _require(self.prompt_tokens >= 1 or self.cap not in ("soft", "pre_interaction"),
-                 "model.prompt_tokens must be ≥ 1 for soft or pre-interaction prompts")
+        _require(
+            "[CLS]" in self.hard_prompt,
+            f"model.hard_prompt must contain [CLS]: {self.hard_prompt!r}",
+        )
+        _require(
+            self.prompt_tokens >= 1 or self.cap not in ("soft", "pre_interaction"),
+            "model.prompt_tokens must be ≥ 1 for soft or pre-interaction prompts",
+        )
         _require(self.attention_heads >= 1, "model.attention_heads must be ≥ 1")
         _require(self.image_size >= 32, "model.image_size must be ≥ 32")
 
@@ -96,16 +106,26 @@ class PVLRConfig:
         full model runs as typed.
         """
         changes, notes = {}, []
-        resolve_weights(self.backbone, self.pretrained)  # a missing file or an unknown tag fails here, before any work
+        resolve_weights(
+            self.backbone, self.pretrained
+        )  # a missing file or an unknown tag fails here, before any work
         if self.quick_gelu is None:
             changes["quick_gelu"] = uses_quick_gelu(self.backbone, self.pretrained, None)
-        missing = [name for name, off in (("model.kap is false", not self.kap),
-                                          ("model.cap is none", self.cap == "none")) if off]
+        missing = [
+            name
+            for name, off in (
+                ("model.kap is false", not self.kap),
+                ("model.cap is none", self.cap == "none"),
+            )
+            if off
+        ]
         ifm = [key for key in ("channel_interaction", "relation_aggregation") if getattr(self, key)]
         if missing and ifm:
             changes.update(dict.fromkeys(ifm, False))
-            notes.append(f"{' and '.join(f'model.{key}' for key in ifm)} left out: IFM fuses KAP and CAP, "
-                         f"and {' and '.join(missing)}")
+            notes.append(
+                f"{' and '.join(f'model.{key}' for key in ifm)} left out: IFM fuses KAP and CAP, "
+                f"and {' and '.join(missing)}"
+            )
         return dataclasses.replace(self, **changes), notes
 
     @property

@@ -39,8 +39,11 @@ def square_resize(image: Image.Image, size: int) -> np.ndarray:
     return np.asarray(image.resize((size, size), Image.Resampling.BICUBIC))
 
 
-def to_model_input(images: torch.Tensor, device: torch.device | str = "cpu",
-                   memory_format: torch.memory_format = torch.contiguous_format) -> torch.Tensor:
+def to_model_input(
+    images: torch.Tensor,
+    device: torch.device | str = "cpu",
+    memory_format: torch.memory_format = torch.contiguous_format,
+) -> torch.Tensor:
     """uint8 B×3×H×W → float32 normalised with CLIP's mean and std, on ``device`` (the copy is uint8).
 
     Bit for bit torchvision's ``ToTensor`` then ``Normalize``."""
@@ -52,8 +55,10 @@ def to_model_input(images: torch.Tensor, device: torch.device | str = "cpu",
 @functools.lru_cache
 def _clip_mean_std(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
     """CLIP's mean and std as 1×3×1×1 tensors on ``device``, made once (not a host-to-device copy per batch)."""
-    return tuple(torch.tensor(values, device=device).view(1, 3, 1, 1)
-                 for values in (OPENAI_DATASET_MEAN, OPENAI_DATASET_STD))
+    return tuple(
+        torch.tensor(values, device=device).view(1, 3, 1, 1)
+        for values in (OPENAI_DATASET_MEAN, OPENAI_DATASET_STD)
+    )
 
 
 def to_chw(pixels: np.ndarray) -> torch.Tensor:
@@ -76,13 +81,17 @@ class Augmentation:
 
     def __init__(self, seed: int = 0, hflip: bool = True, randaugment: bool = True) -> None:
         self.seed = seed
-        self.transform = transforms.Compose(([transforms.RandomHorizontalFlip()] if hflip else [])
-                                            + ([transforms.RandAugment()] if randaugment else []))
+        self.transform = transforms.Compose(
+            ([transforms.RandomHorizontalFlip()] if hflip else [])
+            + ([transforms.RandAugment()] if randaugment else [])
+        )
 
     def __call__(self, pixels: np.ndarray, epoch: int, index: int) -> np.ndarray:
         generator = torch.default_generator  # the one torchvision's random transforms draw from
         saved = generator.get_state()
-        generator.manual_seed(sample_seed(self.seed, epoch, index))  # not torch.manual_seed: 100× cheaper
+        generator.manual_seed(
+            sample_seed(self.seed, epoch, index)
+        )  # not torch.manual_seed: 100× cheaper
         try:
             return np.asarray(self.transform(Image.fromarray(pixels)))
         finally:
@@ -113,7 +122,9 @@ class MultiLabelImages(Dataset):
     is an index, or ``(epoch, index)`` from ``EpochSampler`` to augment with ``augmentation``.
     """
 
-    def __init__(self, table: pd.DataFrame, classes: int, pixels, augmentation: Augmentation | None = None) -> None:
+    def __init__(
+        self, table: pd.DataFrame, classes: int, pixels, augmentation: Augmentation | None = None
+    ) -> None:
         if len(pixels) != len(table):
             raise ValueError(f"{len(pixels)} pictures for {len(table)} annotation rows")
         self.pixels, self.augmentation = pixels, augmentation
@@ -122,10 +133,18 @@ class MultiLabelImages(Dataset):
         self.ignore = multi_hot(table["ignore"], classes).bool()
 
     @classmethod
-    def from_files(cls, table: pd.DataFrame, root: str | Path, classes: int, size: int,
-                   augmentation: Augmentation | None = None) -> MultiLabelImages:
+    def from_files(
+        cls,
+        table: pd.DataFrame,
+        root: str | Path,
+        classes: int,
+        size: int,
+        augmentation: Augmentation | None = None,
+    ) -> MultiLabelImages:
         """A split read from its image files (no cache)."""
-        files = ImageFiles(root, table["path"].tolist(), table["image_id"].astype(str).tolist(), size)
+        files = ImageFiles(
+            root, table["path"].tolist(), table["image_id"].astype(str).tolist(), size
+        )
         return cls(table, classes, files, augmentation)
 
     def __len__(self) -> int:
@@ -151,7 +170,12 @@ class EpochSampler(Sampler):
 
     def __iter__(self):
         generator = torch.Generator().manual_seed(epoch_order_seed(self.seed, self.epoch))
-        return iter([(self.epoch, index) for index in torch.randperm(self.size, generator=generator).tolist()])
+        return iter(
+            [
+                (self.epoch, index)
+                for index in torch.randperm(self.size, generator=generator).tolist()
+            ]
+        )
 
     def __len__(self) -> int:
         return self.size
@@ -170,7 +194,9 @@ class EpochBatches(Sampler):
 
     def _global_batches(self) -> list[list]:
         keys = list(self.order)
-        batches = [keys[start: start + self.batch_size] for start in range(0, len(keys), self.batch_size)]
+        batches = [
+            keys[start : start + self.batch_size] for start in range(0, len(keys), self.batch_size)
+        ]
         return [batch for batch in batches if len(batch) >= self.world.size]
 
     def __iter__(self):

@@ -54,14 +54,18 @@ class World:
 
     def device(self, wanted: torch.device) -> torch.device:
         """The device this process trains on: its local GPU on CUDA."""
-        return torch.device("cuda", self.local_rank) if wanted.type == "cuda" and self.size > 1 else wanted
+        return (
+            torch.device("cuda", self.local_rank)
+            if wanted.type == "cuda" and self.size > 1
+            else wanted
+        )
 
     def share(self, items: list) -> list:
         """This process's contiguous share of ``items``: shares differ in length by at most one, the
         longer first (``numpy.array_split``'s rule), and in rank order they are ``items``."""
         base, longer = divmod(len(items), self.size)
         start = self.rank * base + min(self.rank, longer)
-        return items[start: start + base + (self.rank < longer)]
+        return items[start : start + base + (self.rank < longer)]
 
     def sum(self, tensor: torch.Tensor) -> torch.Tensor:
         """``tensor`` summed over the processes (every process gets the sum)."""
@@ -112,7 +116,7 @@ class ProcessGroupBatchNorm2d(torch.nn.BatchNorm2d):
         channels = x.shape[1]
         total = sums[-1]
         mean = sums[:channels] / total
-        var = sums[channels: 2 * channels] / total - mean * mean
+        var = sums[channels : 2 * channels] / total - mean * mean
         with torch.no_grad():
             self.num_batches_tracked += 1
             self.running_mean.lerp_(mean.detach(), self.momentum)
@@ -136,13 +140,28 @@ def launch(function, arguments: tuple, plan: LaunchPlan):
     """Run ``function(*arguments)`` in ``plan.devices`` processes on this machine, joined with the other
     machines' into one process group; the result of global rank 0 (None on the other machines)."""
     endpoint = plan.endpoint or f"127.0.0.1:{_free_port()}"
-    config = LaunchConfig(min_nodes=plan.nodes, max_nodes=plan.nodes, nproc_per_node=plan.devices,
-                          run_id=f"pvlr-{uuid.uuid4().hex[:8]}" if plan.nodes == 1 else "pvlr",
-                          rdzv_backend="static", rdzv_endpoint=endpoint,
-                          rdzv_configs={"rank": plan.node_rank, "timeout": plan.timeout_s},
-                          max_restarts=0, monitor_interval=0.2, start_method="spawn")
-    log.info("Training on %d process(es) (%d per machine × %d machine(s), this is machine %d), backend %s, "
-             "rendezvous at %s", plan.world_size, plan.devices, plan.nodes, plan.node_rank, plan.backend, endpoint)
+    config = LaunchConfig(
+        min_nodes=plan.nodes,
+        max_nodes=plan.nodes,
+        nproc_per_node=plan.devices,
+        run_id=f"pvlr-{uuid.uuid4().hex[:8]}" if plan.nodes == 1 else "pvlr",
+        rdzv_backend="static",
+        rdzv_endpoint=endpoint,
+        rdzv_configs={"rank": plan.node_rank, "timeout": plan.timeout_s},
+        max_restarts=0,
+        monitor_interval=0.2,
+        start_method="spawn",
+    )
+    log.info(
+        "Training on %d process(es) (%d per machine × %d machine(s), this is machine %d), backend %s, "
+        "rendezvous at %s",
+        plan.world_size,
+        plan.devices,
+        plan.nodes,
+        plan.node_rank,
+        plan.backend,
+        endpoint,
+    )
     records = multiprocessing.get_context("spawn").Queue()  # handed to the workers as they start
     listener = logging.handlers.QueueListener(records, _Relay())
     listener.start()
@@ -150,9 +169,13 @@ def launch(function, arguments: tuple, plan: LaunchPlan):
         results = elastic_launch(config, _worker)(function, arguments, plan.backend, records)
     except ChildFailedError as err:
         raise RuntimeError(_failure_message(err, plan)) from None
-    except Exception as err:  # the rendezvous: a machine that never came, an endpoint that cannot be bound
-        raise RuntimeError(f"the training processes could not meet at {endpoint} (train.rdzv_endpoint) within "
-                           f"{plan.timeout_s} s (train.rdzv_timeout): {type(err).__name__}: {err}") from err
+    except (
+        Exception
+    ) as err:  # the rendezvous: a machine that never came, an endpoint that cannot be bound
+        raise RuntimeError(
+            f"the training processes could not meet at {endpoint} (train.rdzv_endpoint) within "
+            f"{plan.timeout_s} s (train.rdzv_timeout): {type(err).__name__}: {err}"
+        ) from err
     finally:
         listener.stop()
     return results.get(0) if plan.node_rank == 0 else None
@@ -166,14 +189,20 @@ def _worker(function, arguments: tuple, backend: str, records):
     root = logging.getLogger()
     root.handlers[:] = [logging.handlers.QueueHandler(records)]
     root.setLevel(logging.INFO)
-    if rank:  # rank 0's records read as a single process's (the resume and per-epoch lines unchanged)
+    if (
+        rank
+    ):  # rank 0's records read as a single process's (the resume and per-epoch lines unchanged)
         root.handlers[0].addFilter(_RankPrefix(rank))
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
     else:  # CPU processes share this machine's cores: more threads than cores slows each of them many times
-        torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", 1))))
+        torch.set_num_threads(
+            max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
+        )
     dist.init_process_group(backend)
-    result = function(*arguments)  # an error leaves the group as it is: its peers fail after this one's record
+    result = function(
+        *arguments
+    )  # an error leaves the group as it is: its peers fail after this one's record
     dist.destroy_process_group()
     return result if rank == 0 else None
 
@@ -207,7 +236,13 @@ def _failure_message(err: ChildFailedError, plan: LaunchPlan) -> str:
     for local_rank, path in _error_files(failure.error_file):
         detail = json.loads(path.read_text()).get("message", {})
         detail = detail if isinstance(detail, dict) else {"message": str(detail)}
-        errors.append((path.stat().st_mtime_ns, plan.node_rank * plan.devices + local_rank, str(detail.get("message", "")).strip()))
+        errors.append(
+            (
+                path.stat().st_mtime_ns,
+                plan.node_rank * plan.devices + local_rank,
+                str(detail.get("message", "")).strip(),
+            )
+        )
     if not errors:  # no error file: killed by a signal (out of memory?)
         return f"a training process failed with exit code {failure.exitcode} and no message (killed by a signal?)"
     _, rank, message = min(errors)
@@ -219,7 +254,11 @@ def _error_files(first: str) -> list[tuple[int, Path]]:
     attempt = Path(first).parent.parent if first else None
     if attempt is None or not attempt.is_dir():
         return []
-    return [(int(path.parent.name), path) for path in attempt.glob("*/error.json") if path.parent.name.isdigit()]
+    return [
+        (int(path.parent.name), path)
+        for path in attempt.glob("*/error.json")
+        if path.parent.name.isdigit()
+    ]
 
 
 def _die_with_parent() -> None:

@@ -33,10 +33,14 @@ class DualModalAttention(nn.Module):
         maps = {}
         centers = labels
         if self.visual_to_semantic is not None:
-            centers, maps["label_to_region"] = self.visual_to_semantic(labels, visual_tokens)  # B×C×d, B×C×M
+            centers, maps["label_to_region"] = self.visual_to_semantic(
+                labels, visual_tokens
+            )  # B×C×d, B×C×M
         tokens = visual_tokens
         if self.semantic_to_visual is not None:
-            tokens, maps["region_to_label"] = self.semantic_to_visual(visual_tokens, labels)  # B×M×d, B×M×C
+            tokens, maps["region_to_label"] = self.semantic_to_visual(
+                visual_tokens, labels
+            )  # B×M×d, B×M×C
         return centers, tokens.mean(dim=1), maps  # GAP: B×d
 
 
@@ -63,7 +67,9 @@ class ClassifierHead(nn.Module):
 
     def __init__(self, classes: int, dim: int, per_class: bool) -> None:
         super().__init__()
-        self.per_class = per_class  # each class its own feature (after V→S) or the one visual feature
+        self.per_class = (
+            per_class  # each class its own feature (after V→S) or the one visual feature
+        )
         self.weight = nn.Parameter(torch.randn(classes, dim) / dim**0.5)
         self.bias = nn.Parameter(torch.zeros(classes))
 

@@ -34,9 +34,16 @@ class WeightAverage:
 
     def __init__(self, model: torch.nn.Module) -> None:
         self.module = copy.deepcopy(model).eval().requires_grad_(False)
-        frozen = {name for name, parameter in model.named_parameters() if not parameter.requires_grad}
-        pairs = [(average, current) for (name, average), current
-                 in zip(self.module.state_dict().items(), model.state_dict().values()) if name not in frozen]
+        frozen = {
+            name for name, parameter in model.named_parameters() if not parameter.requires_grad
+        }
+        pairs = [
+            (average, current)
+            for (name, average), current in zip(
+                self.module.state_dict().items(), model.state_dict().values()
+            )
+            if name not in frozen
+        ]
         self.averaged = [pair for pair in pairs if pair[0].is_floating_point()]
         self.copied = [pair for pair in pairs if not pair[0].is_floating_point()]
 

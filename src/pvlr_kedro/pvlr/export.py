@@ -35,18 +35,32 @@ def export_onnx(model: nn.Module, path: Path, check_batch: int = 4, seed: int = 
     """Write ``model`` as ONNX to ``path``; return the largest difference from PyTorch on a check batch."""
     missing = [name for name in EXPORT_MODULES if importlib.util.find_spec(name) is None]
     if missing:
-        raise ImportError(f"exporting to ONNX needs {', '.join(missing)}: pip install -e \".[export]\"")
+        raise ImportError(
+            f'exporting to ONNX needs {", ".join(missing)}: pip install -e ".[export]"'
+        )
     import onnxruntime
 
     wrapper = SigmoidScores(model.cpu().eval()).eval()
     size = model.config.image_size
     example = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        wrapper(example)  # fills the model's kept label embeddings: they enter the graph as constants
-        torch.onnx.export(wrapper, (example,), str(path), input_names=["images"], output_names=["scores"],
-                          dynamic_shapes={"images": {0: torch.export.Dim("batch")}}, dynamo=True, external_data=False,
-                          verbose=False)
-        batch = torch.randn(check_batch, 3, size, size, generator=torch.Generator().manual_seed(seed + 1))
+        wrapper(
+            example
+        )  # fills the model's kept label embeddings: they enter the graph as constants
+        torch.onnx.export(
+            wrapper,
+            (example,),
+            str(path),
+            input_names=["images"],
+            output_names=["scores"],
+            dynamic_shapes={"images": {0: torch.export.Dim("batch")}},
+            dynamo=True,
+            external_data=False,
+            verbose=False,
+        )
+        batch = torch.randn(
+            check_batch, 3, size, size, generator=torch.Generator().manual_seed(seed + 1)
+        )
         expected = wrapper(batch).numpy()
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     got = session.run(["scores"], {"images": batch.numpy()})[0]

@@ -50,7 +50,9 @@ class RelationAggregation(nn.Module):
     def alpha(self) -> torch.Tensor:
         return torch.sigmoid(self.alpha_logit)
 
-    def forward(self, m_ka: torch.Tensor, m_ca: torch.Tensor, t_ca: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, m_ka: torch.Tensor, m_ca: torch.Tensor, t_ca: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """m_ka C×C, m_ca B×C×C, t_ca B×C×d → (T B×C×d, the aggregated map B×C×C)."""
         relation = self.alpha * m_ka + (1 - self.alpha) * m_ca  # B×C×C
         t = relation @ t_ca  # B×C×d

@@ -45,13 +45,29 @@ JPEG_QUALITY = 95
 
 def cache_key(paths: list[str], signature: str, size: int, store: str) -> str:
     """What a cache holds: the images (their list in order and signature), the input size and the store."""
-    text = json.dumps({"paths": paths, "signature": signature, "size": size, "store": store,
-                       "quality": JPEG_QUALITY if store == "jpeg" else None})
+    text = json.dumps(
+        {
+            "paths": paths,
+            "signature": signature,
+            "size": size,
+            "store": store,
+            "quality": JPEG_QUALITY if store == "jpeg" else None,
+        }
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def build_image_cache(folder: Path, root: Path, paths: list[str], image_ids: list[str], size: int, store: str,
-                      signature: str, workers: int, progress: bool = True) -> Path:
+def build_image_cache(
+    folder: Path,
+    root: Path,
+    paths: list[str],
+    image_ids: list[str],
+    size: int,
+    store: str,
+    signature: str,
+    workers: int,
+    progress: bool = True,
+) -> Path:
     """Decode and resize every image into ``folder`` (resuming a partial build); return ``folder``.
 
     An image that cannot be read raises ``UnreadableImage`` naming its file and record; the shards
@@ -62,24 +78,42 @@ def build_image_cache(folder: Path, root: Path, paths: list[str], image_ids: lis
     key = cache_key(paths, signature, size, store)
     folder = Path(folder)
     if _read_key(folder / "complete.json") == key:
-        log.info("Image cache %s is complete (%d pictures at %d px, %s): reused", folder, len(paths), size, store)
+        log.info(
+            "Image cache %s is complete (%d pictures at %d px, %s): reused",
+            folder,
+            len(paths),
+            size,
+            store,
+        )
         return folder
     if _read_key(folder / "key") not in (key, None):
         log.info("Image cache %s holds other images or another size: rebuilding it", folder)
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "key").write_text(json.dumps({"key": key}))
-    todo = [shard for shard in range(-(-len(paths) // SHARD)) if not _shard_done(folder, shard, store)]
+    todo = [
+        shard for shard in range(-(-len(paths) // SHARD)) if not _shard_done(folder, shard, store)
+    ]
     remaining = sum(_shard_rows(shard, len(paths)) for shard in todo)
     _check_disk(folder, remaining * size * size * 3, store)
-    bar = tqdm(total=len(paths), initial=len(paths) - remaining, desc=f"image cache {size}px", unit="image",
-               disable=not progress)
-    files = ImageFiles(root, paths, image_ids, size)  # an unreadable image is named by its file and record
+    bar = tqdm(
+        total=len(paths),
+        initial=len(paths) - remaining,
+        desc=f"image cache {size}px",
+        unit="image",
+        disable=not progress,
+    )
+    files = ImageFiles(
+        root, paths, image_ids, size
+    )  # an unreadable image is named by its file and record
 
     def picture(row: int):
         return files[row] if store == "uint8" else _encode_jpeg(files[row])
 
-    with ThreadPoolExecutor(max_workers=workers) as pool, bar:  # PIL decodes and resizes without the GIL
+    with (
+        ThreadPoolExecutor(max_workers=workers) as pool,
+        bar,
+    ):  # PIL decodes and resizes without the GIL
         for shard in todo:
             rows = range(shard * SHARD, shard * SHARD + _shard_rows(shard, len(paths)))
             pictures = []
@@ -87,8 +121,9 @@ def build_image_cache(folder: Path, root: Path, paths: list[str], image_ids: lis
                 pictures.append(item)
                 bar.update(1)
             _write_shard(folder, shard, pictures, store)
-    (folder / "complete.json").write_text(json.dumps({"key": key, "pictures": len(paths), "size": size,
-                                                      "store": store}))
+    (folder / "complete.json").write_text(
+        json.dumps({"key": key, "pictures": len(paths), "size": size, "store": store})
+    )
     log.info("Image cache %s built: %d pictures at %d px (%s)", folder, len(paths), size, store)
     return folder
 
@@ -113,7 +148,7 @@ class CachedImages:
         if self.store == "uint8":
             return self._open[shard][0][position]  # a read-only view of the memory map
         data, offsets = self._open[shard]
-        encoded = data[offsets[position]: offsets[position + 1]].tobytes()
+        encoded = data[offsets[position] : offsets[position + 1]].tobytes()
         return np.asarray(Image.open(io.BytesIO(encoded)).convert("RGB"))
 
     def __getstate__(self) -> dict:
@@ -124,8 +159,10 @@ def _check_disk(folder: Path, raw_bytes: int, store: str) -> None:
     """Refuse to start a uint8 build the disk cannot hold (a JPEG store is ≈ 7× smaller)."""
     free = shutil.disk_usage(folder).free
     if store == "uint8" and raw_bytes > free:
-        raise OSError(f"image cache {folder}: the uint8 store needs {raw_bytes / 1e9:.1f} GB, the disk has "
-                      f"{free / 1e9:.1f} GB free; set the benchmark's `image_cache: jpeg` (≈ 7× smaller) or null")
+        raise OSError(
+            f"image cache {folder}: the uint8 store needs {raw_bytes / 1e9:.1f} GB, the disk has "
+            f"{free / 1e9:.1f} GB free; set the benchmark's `image_cache: jpeg` (≈ 7× smaller) or null"
+        )
 
 
 def _encode_jpeg(pixels: np.ndarray) -> bytes:
@@ -149,7 +186,10 @@ def _shard_done(folder: Path, shard: int, store: str) -> bool:
 def _write_shard(folder: Path, shard: int, pictures: list, store: str) -> None:
     """One shard, atomically: the file that marks it done is renamed into place last."""
     if store == "jpeg":
-        _atomic_save(_shard_path(folder, shard, "jpeg.npy"), np.frombuffer(b"".join(pictures), dtype=np.uint8))
+        _atomic_save(
+            _shard_path(folder, shard, "jpeg.npy"),
+            np.frombuffer(b"".join(pictures), dtype=np.uint8),
+        )
         offsets = np.cumsum([0] + [len(p) for p in pictures]).astype(np.int64)
         _atomic_save(_shard_path(folder, shard, "offsets.npy"), offsets)
     else:
@@ -166,8 +206,10 @@ def _atomic_save(path: Path, array: np.ndarray) -> None:
 def _open_shard(folder: Path, shard: int, store: str) -> tuple:
     if store == "uint8":
         return (np.load(_shard_path(folder, shard, "npy"), mmap_mode="r"),)
-    return (np.load(_shard_path(folder, shard, "jpeg.npy"), mmap_mode="r"),
-            np.load(_shard_path(folder, shard, "offsets.npy")))
+    return (
+        np.load(_shard_path(folder, shard, "jpeg.npy"), mmap_mode="r"),
+        np.load(_shard_path(folder, shard, "offsets.npy")),
+    )
 
 
 def _read_key(path: Path) -> str | None:

@@ -38,7 +38,9 @@ def to_rgb(image: Image.Image) -> Image.Image:
         return Image.fromarray(_grey_to_8_bit(np.asarray(image), image.mode)).convert("RGB")
     if image.mode == "P":
         image = image.convert("RGBA" if "transparency" in image.info else "RGB")
-    if image.mode in ("LA", "La", "PA", "RGBA", "RGBa") or (image.mode == "RGB" and "transparency" in image.info):
+    if image.mode in ("LA", "La", "PA", "RGBA", "RGBa") or (
+        image.mode == "RGB" and "transparency" in image.info
+    ):
         rgba = image.convert("RGBA")
         white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(white, rgba).convert("RGB")
@@ -54,4 +56,6 @@ def _grey_to_8_bit(pixels: np.ndarray, mode: str) -> np.ndarray:
 
 def image_files(folder: Path) -> list[Path]:
     """Every image file under ``folder`` (recursively, by suffix), in a stable order."""
-    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(
+        p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+    )

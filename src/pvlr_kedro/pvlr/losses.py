@@ -44,8 +44,14 @@ class LossConfig:
     detach_focusing: bool = False
 
     def __post_init__(self) -> None:
-        if min(self.gamma_pos, self.gamma_neg, self.kcr_weight) < 0 or not 0 <= self.clip < 1 or self.eps <= 0:
-            raise ValueError(f"invalid loss parameters {self}: gammas and kcr_weight ≥ 0, 0 ≤ clip < 1, eps > 0")
+        if (
+            min(self.gamma_pos, self.gamma_neg, self.kcr_weight) < 0
+            or not 0 <= self.clip < 1
+            or self.eps <= 0
+        ):
+            raise ValueError(
+                f"invalid loss parameters {self}: gammas and kcr_weight ≥ 0, 0 ≤ clip < 1, eps > 0"
+            )
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"loss.reduction must be one of {REDUCTIONS}, not {self.reduction!r}")
 
@@ -64,8 +70,10 @@ class BatchNormalisers(NamedTuple):
     @classmethod
     def of(cls, targets: torch.Tensor, ignore: torch.Tensor | None = None) -> BatchNormalisers:
         kept = torch.full((), targets.numel()) if ignore is None else (~ignore.bool()).sum()
-        return cls(kept.to(targets.device, torch.float32), torch.full((), targets.shape[0], dtype=torch.float32,
-                                                                      device=targets.device))
+        return cls(
+            kept.to(targets.device, torch.float32),
+            torch.full((), targets.shape[0], dtype=torch.float32, device=targets.device),
+        )
 
     def at_least_one(self) -> BatchNormalisers:
         return BatchNormalisers(*(count.clamp(min=1) for count in self))
@@ -79,8 +87,12 @@ class LossTerms(NamedTuple):
     kcr: torch.Tensor | None
 
 
-def asymmetric_loss_entries(logits: torch.Tensor, targets: torch.Tensor, config: LossConfig,
-                            ignore: torch.Tensor | None = None) -> torch.Tensor:
+def asymmetric_loss_entries(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    config: LossConfig,
+    ignore: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Eq. 11 (negated) per entry, B×C; ignored entries (a boolean B×C mask) are 0."""
     targets = targets.to(logits.dtype)
     p = torch.sigmoid(logits)
@@ -94,16 +106,27 @@ def asymmetric_loss_entries(logits: torch.Tensor, targets: torch.Tensor, config:
     return loss if ignore is None else loss * ~ignore.bool()
 
 
-def asymmetric_loss(logits: torch.Tensor, targets: torch.Tensor, config: LossConfig,
-                    ignore: torch.Tensor | None = None, normalisers: BatchNormalisers | None = None) -> torch.Tensor:
+def asymmetric_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    config: LossConfig,
+    ignore: torch.Tensor | None = None,
+    normalisers: BatchNormalisers | None = None,
+) -> torch.Tensor:
     """L_CLS (Eq. 11) of a batch, a scalar, reduced as ``config.reduction`` says (see the module)."""
     normalisers = (normalisers or BatchNormalisers.of(targets, ignore)).at_least_one()
     total = asymmetric_loss_entries(logits, targets, config, ignore).sum()
     return total / (normalisers.kept_entries if config.reduction == "mean" else normalisers.images)
 
 
-def total_loss(logits: torch.Tensor, targets: torch.Tensor, kcr: torch.Tensor | None, config: LossConfig,
-               ignore: torch.Tensor | None = None, normalisers: BatchNormalisers | None = None) -> LossTerms:
+def total_loss(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    kcr: torch.Tensor | None,
+    config: LossConfig,
+    ignore: torch.Tensor | None = None,
+    normalisers: BatchNormalisers | None = None,
+) -> LossTerms:
     """Eq. 12: L_CLS + λ·L_KCR; ``kcr`` holds one L_KCR per image (Eq. 6), or None."""
     normalisers = (normalisers or BatchNormalisers.of(targets, ignore)).at_least_one()
     classification = asymmetric_loss(logits, targets, config, ignore, normalisers)

@@ -18,7 +18,6 @@ import numpy as np
 from pvlr_kedro.pvlr.params import from_params
 
 
-
 @dataclass(frozen=True)
 class EvalConfig:
     """A namespace's ``eval:`` block: the threshold and top-k of the protocol, and what the report shows."""
@@ -30,19 +29,27 @@ class EvalConfig:
 
     def __post_init__(self) -> None:
         if not 0 < self.threshold < 1 or self.top_k < 1 or self.batch_size < 1:
-            raise ValueError(f"invalid eval parameters {self}: 0 < threshold < 1, top_k ≥ 1, batch_size ≥ 1")
+            raise ValueError(
+                f"invalid eval parameters {self}: 0 < threshold < 1, top_k ≥ 1, batch_size ≥ 1"
+            )
 
     @classmethod
     def from_params(cls, params: dict) -> EvalConfig:
         return from_params(cls, params, "eval")
 
 
-def average_precision(scores: np.ndarray, targets: np.ndarray, keep: np.ndarray | None = None) -> np.ndarray:
+def average_precision(
+    scores: np.ndarray, targets: np.ndarray, keep: np.ndarray | None = None
+) -> np.ndarray:
     """Per-class AP of N×C ``scores`` against {0,1} ``targets``; ``keep`` masks entries in. NaN without positives."""
-    by_class = np.ascontiguousarray(_floats(scores).T)  # C×N: each class's scores contiguous, for a fast sort
+    by_class = np.ascontiguousarray(
+        _floats(scores).T
+    )  # C×N: each class's scores contiguous, for a fast sort
     keep = np.ones(by_class.shape, bool) if keep is None else np.asarray(keep, bool).T
     positive = (np.asarray(targets) > 0).T & keep
-    order = np.argsort(-by_class, axis=1)  # order within a tie group does not matter: groups are scored whole
+    order = np.argsort(
+        -by_class, axis=1
+    )  # order within a tie group does not matter: groups are scored whole
     ranked = np.take_along_axis(by_class, order, axis=1)
     is_positive = np.take_along_axis(positive, order, axis=1)
     tp = np.cumsum(is_positive, axis=1)
@@ -51,14 +58,18 @@ def average_precision(scores: np.ndarray, targets: np.ndarray, keep: np.ndarray 
     group_end = np.append(ranked[:, 1:] != ranked[:, :-1], np.ones((len(ranked), 1), bool), axis=1)
     if not group_end.all():  # ties: each positive takes the precision at the end of its tie group
         columns = np.arange(ranked.shape[1])
-        end_index = np.minimum.accumulate(np.where(group_end, columns, ranked.shape[1])[:, ::-1], axis=1)[:, ::-1]
+        end_index = np.minimum.accumulate(
+            np.where(group_end, columns, ranked.shape[1])[:, ::-1], axis=1
+        )[:, ::-1]
         precision = np.take_along_axis(precision, end_index, axis=1)
     count = positive.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(count > 0, (precision * is_positive).sum(axis=1) / count, np.nan)
 
 
-def multilabel_metrics(scores, targets, ignore=None, threshold: float = 0.5, top_k: int | None = None) -> dict:
+def multilabel_metrics(
+    scores, targets, ignore=None, threshold: float = 0.5, top_k: int | None = None
+) -> dict:
     """mAP, CP, CR, CF1, OP, OR, OF1 (fractions) and per-class ``ap`` (NaN for a class without positives).
 
     ``scores`` N×C probabilities, ``targets`` N×C {0,1}, ``ignore`` an optional N×C boolean mask.
@@ -82,8 +93,16 @@ def multilabel_metrics(scores, targets, ignore=None, threshold: float = 0.5, top
     cr = float(class_recall[has_positive].mean()) if has_positive.any() else float("nan")
     op = float(tp.sum() / max(tp.sum() + fp.sum(), 1))
     orr = float(tp.sum() / max(tp.sum() + fn.sum(), 1))
-    return {"mAP": float(np.nanmean(ap)) if has_positive.any() else float("nan"), "CP": cp, "CR": cr,
-            "CF1": _f1(cp, cr), "OP": op, "OR": orr, "OF1": _f1(op, orr), "ap": ap}
+    return {
+        "mAP": float(np.nanmean(ap)) if has_positive.any() else float("nan"),
+        "CP": cp,
+        "CR": cr,
+        "CF1": _f1(cp, cr),
+        "OP": op,
+        "OR": orr,
+        "OF1": _f1(op, orr),
+        "ap": ap,
+    }
 
 
 def chance_map(targets, ignore=None) -> float:

@@ -39,8 +39,12 @@ class PVLR(nn.Module):
     where it has nothing to fuse.
     """
 
-    def __init__(self, config: PVLRConfig, class_names: list[str],
-                 hard_prompt_embeddings: torch.Tensor | None = None) -> None:
+    def __init__(
+        self,
+        config: PVLRConfig,
+        class_names: list[str],
+        hard_prompt_embeddings: torch.Tensor | None = None,
+    ) -> None:
         super().__init__()
         if not class_names:
             raise ValueError("PVLR needs at least one class name")
@@ -51,32 +55,57 @@ class PVLR(nn.Module):
         clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
         self.visual_tokens = VisualTokens(clip.visual)
         dim = clip.text_projection.shape[1]
-        self.text_encoder = make_text_encoder(config, clip)  # frozen; kept so that any class name can be encoded
-        self.label_projection = (nn.Identity() if self.text_encoder.dim == dim
-                                 else nn.Linear(self.text_encoder.dim, dim))
+        self.text_encoder = make_text_encoder(
+            config, clip
+        )  # frozen; kept so that any class name can be encoded
+        self.label_projection = (
+            nn.Identity() if self.text_encoder.dim == dim else nn.Linear(self.text_encoder.dim, dim)
+        )
         attention = AttentionChoices(config.attention_heads, config.residual, config.attention_norm)
         self.kap = KnowledgeAwarePrompting(dim, attention) if config.kap else None
-        self.cap = None if config.cap == "none" else ContextAwarePrompting(
-            config.cap, dim, attention, config.cap_context_attention,
-            self.text_encoder if config.uses_soft_prompts else None, self.class_names, config.prompt_tokens)
+        self.cap = (
+            None
+            if config.cap == "none"
+            else ContextAwarePrompting(
+                config.cap,
+                dim,
+                attention,
+                config.cap_context_attention,
+                self.text_encoder if config.uses_soft_prompts else None,
+                self.class_names,
+                config.prompt_tokens,
+            )
+        )
         self._register_label_inputs(hard_prompt_embeddings)
         self._label_cache: torch.Tensor | None = None
-        self.channel_interaction = (ChannelInteraction(dim, start_as_identity=config.residual)
-                                    if config.channel_interaction else None)
-        self.relation_aggregation = RelationAggregation(config.residual) if config.relation_aggregation else None
+        self.channel_interaction = (
+            ChannelInteraction(dim, start_as_identity=config.residual)
+            if config.channel_interaction
+            else None
+        )
+        self.relation_aggregation = (
+            RelationAggregation(config.residual) if config.relation_aggregation else None
+        )
         self.dma = DualModalAttention(dim, attention, config.v2s, config.s2v)
-        self.head = (ClassifierHead(len(class_names), dim, per_class=config.v2s) if config.centers == "classifier"
-                     else SimilarityHead(config.similarity, config.logit_scale))
+        self.head = (
+            ClassifierHead(len(class_names), dim, per_class=config.v2s)
+            if config.centers == "classifier"
+            else SimilarityHead(config.similarity, config.logit_scale)
+        )
 
     def _register_label_inputs(self, hard_prompt_embeddings: torch.Tensor | None) -> None:
         """The frozen label embeddings, computed once per vocabulary: hard prompts and/or bare names."""
         config, encoder = self.config, self.text_encoder
         if config.kap or config.cap == "hard":
             if hard_prompt_embeddings is None:
-                hard_prompt_embeddings = encode_texts(encoder, hard_prompts(config.hard_prompt, self.class_names))
+                hard_prompt_embeddings = encode_texts(
+                    encoder, hard_prompts(config.hard_prompt, self.class_names)
+                )
             if tuple(hard_prompt_embeddings.shape) != (len(self.class_names), encoder.dim):
-                raise ValueError(f"hard-prompt embeddings of shape {tuple(hard_prompt_embeddings.shape)}, expected "
-                                 f"{(len(self.class_names), encoder.dim)}")
+                raise ValueError(
+                    f"hard-prompt embeddings of shape {tuple(hard_prompt_embeddings.shape)}, expected "
+                    f"{(len(self.class_names), encoder.dim)}"
+                )
             self.register_buffer("hard_prompt_embeddings", hard_prompt_embeddings.detach().clone())
         if not config.kap and config.cap == "none":
             self.register_buffer("name_embeddings", encode_texts(encoder, self.class_names))
@@ -90,8 +119,10 @@ class PVLR(nn.Module):
         (``centers: classifier``) learns one classifier per trained class and cannot transfer.
         """
         if self.config.centers == "classifier":
-            raise ValueError("this model learned one classifier per trained class (model.centers: classifier, "
-                             "'Classifier Learning'): it cannot score other class names")
+            raise ValueError(
+                "this model learned one classifier per trained class (model.centers: classifier, "
+                "'Classifier Learning'): it cannot score other class names"
+            )
         if not names:
             raise ValueError("at least one class name is needed")
         self.class_names = list(names)
@@ -113,13 +144,19 @@ class PVLR(nn.Module):
         attention.update(dma_maps)
         return {"logits": self.head(visual, centers), "kcr": kcr, "attention": attention}
 
-    def label_representations(self, x: torch.Tensor, attention: dict) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def label_representations(
+        self, x: torch.Tensor, attention: dict
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """T (C×d or B×C×d) and L_KCR (None without both prompts); fills ``attention`` with the maps."""
         t_ka = t_ca = None
         if self.kap is not None:
-            t_ka, attention["knowledge"] = self.kap(self.labels(self.hard_prompt_embeddings))  # C×d, C×C
+            t_ka, attention["knowledge"] = self.kap(
+                self.labels(self.hard_prompt_embeddings)
+            )  # C×d, C×C
         if self.cap is not None:
-            t_ca, attention["context"], cross = self.cap(self.labels(self._cap_features(x)), x)  # B×C×d, B×C×C, B×C×M
+            t_ca, attention["context"], cross = self.cap(
+                self.labels(self._cap_features(x)), x
+            )  # B×C×d, B×C×C, B×C×M
             if cross is not None:
                 attention["prompt_to_region"] = cross
         if t_ca is None:
@@ -130,9 +167,10 @@ class PVLR(nn.Module):
             t_ca = self.channel_interaction(t_ka, t_ca)
         kcr = kcr_loss(t_ka, t_ca)
         if self.relation_aggregation is not None:
-            t_ca, attention["relation"] = self.relation_aggregation(attention["knowledge"], attention["context"], t_ca)
+            t_ca, attention["relation"] = self.relation_aggregation(
+                attention["knowledge"], attention["context"], t_ca
+            )
         return t_ca, kcr
-
 
     def _cap_features(self, x: torch.Tensor) -> torch.Tensor:
         """CAP's T_soft (or the hard prompts); soft prompts do not depend on the image, so in
@@ -157,7 +195,9 @@ class PVLR(nn.Module):
 def make_text_encoder(config: PVLRConfig, clip: nn.Module) -> nn.Module:
     """CLIP's own text tower, or the named Hugging Face encoder (frozen either way)."""
     if config.text_encoder == "clip":
-        encoder = CLIPTextEncoder(clip, open_clip.get_tokenizer(config.backbone), config.text_context)
+        encoder = CLIPTextEncoder(
+            clip, open_clip.get_tokenizer(config.backbone), config.text_context
+        )
     else:
         encoder = HFTextEncoder(config.text_encoder)
     encoder.set_checkpointing(config.text_checkpointing)
@@ -168,9 +208,13 @@ def encode_hard_prompt_embeddings(model_params: dict, class_names: list[str]) ->
     """KAP's T_hard (C×d_text, before any learned projection): the hard prompts through the frozen encoder."""
     config, _ = PVLRConfig.from_params(dict(model_params)).resolve()
     clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
-    return encode_texts(make_text_encoder(config, clip), hard_prompts(config.hard_prompt, class_names))
+    return encode_texts(
+        make_text_encoder(config, clip), hard_prompts(config.hard_prompt, class_names)
+    )
 
 
-def build_model(model_params: dict, class_names: list[str], hard_prompt_embeddings: torch.Tensor | None = None) -> PVLR:
+def build_model(
+    model_params: dict, class_names: list[str], hard_prompt_embeddings: torch.Tensor | None = None
+) -> PVLR:
     """A namespace's ``model:`` block (unknown keys are an error) and the prompt names → a PVLR model."""
     return PVLR(PVLRConfig.from_params(dict(model_params)), class_names, hard_prompt_embeddings)

@@ -8,8 +8,15 @@ import dataclasses
 import types
 import typing
 
-TYPE_WORDS = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
-              type(None): "null", list: "a list", dict: "a mapping"}
+TYPE_WORDS = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    type(None): "null",
+    list: "a list",
+    dict: "a mapping",
+}
 
 
 def from_params(cls, params: dict, block: str):
@@ -17,7 +24,9 @@ def from_params(cls, params: dict, block: str):
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(params) - known)
     if unknown:
-        raise ValueError(f"unknown {block} parameters: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+        raise ValueError(
+            f"unknown {block} parameters: {', '.join(unknown)} (known: {', '.join(sorted(known))})"
+        )
     check_types(cls, params, block)
     return cls(**params)
 
@@ -31,7 +40,11 @@ def check_types(cls, params: dict, block: str) -> None:
 
 
 def _alternatives(hint) -> tuple:
-    return typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, types.UnionType) else (hint,)
+    return (
+        typing.get_args(hint)
+        if typing.get_origin(hint) in (typing.Union, types.UnionType)
+        else (hint,)
+    )
 
 
 def _matches(value, hint) -> bool:
@@ -62,5 +75,9 @@ def _describe(hint) -> str:
         if typing.get_origin(option) is typing.Literal:
             words.append(" or ".join(repr(v) for v in typing.get_args(option)))
         else:
-            words.append(TYPE_WORDS.get(typing.get_origin(option) or option, getattr(option, "__name__", str(option))))
+            words.append(
+                TYPE_WORDS.get(
+                    typing.get_origin(option) or option, getattr(option, "__name__", str(option))
+                )
+            )
     return " or ".join(words)

@@ -28,7 +28,10 @@ from pvlr_kedro.pvlr.training import bf16_autocast
 
 # The attention maps a picture can show: DMA's visual-to-semantic map (Eq. 8) and CAP's
 # cross-attention of each label to the image (Eq. 4).
-ATTENTION_MAPS = {"label_to_region": "DMA visual-to-semantic", "prompt_to_region": "CAP cross-attention"}
+ATTENTION_MAPS = {
+    "label_to_region": "DMA visual-to-semantic",
+    "prompt_to_region": "CAP cross-attention",
+}
 
 
 @dataclass
@@ -42,9 +45,17 @@ class Prediction:
 class Predictor:
     """Batched scoring of images (paths or PIL images) by a trained PVLR model."""
 
-    def __init__(self, model: PVLR, vocabulary: dict, batch_size: int = 32, device: str = "auto",
-                 amp: bool = True) -> None:
-        self.device = torch.device(("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device)
+    def __init__(
+        self,
+        model: PVLR,
+        vocabulary: dict,
+        batch_size: int = 32,
+        device: str = "auto",
+        amp: bool = True,
+    ) -> None:
+        self.device = torch.device(
+            ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
+        )
         self.model = model.to(self.device).eval()
         self.names = list(vocabulary["names"])
         self.prompt_names = dict(zip(vocabulary["names"], vocabulary["prompt_names"]))
@@ -53,7 +64,9 @@ class Predictor:
         self.image_size = model.config.image_size
 
     @classmethod
-    def from_bundle(cls, bundle: TrainedModel | str | Path, which: str = "ema", **options) -> Predictor:
+    def from_bundle(
+        cls, bundle: TrainedModel | str | Path, which: str = "ema", **options
+    ) -> Predictor:
         """From a run's saved model (``<run>.model`` in the catalog, or its file)."""
         trained = bundle if isinstance(bundle, TrainedModel) else TrainedModel.load(Path(bundle))
         return cls(trained.build(which), trained.vocabulary, **options)
@@ -74,13 +87,20 @@ class Predictor:
     def __call__(self, images: list, classes: list[str] | None = None) -> pd.DataFrame:
         """Scores of ``images`` (paths or PIL images); an unreadable file raises ``UnreadableImage``."""
         self.use_classes(classes)
-        pictures = [image if isinstance(image, Image.Image) else load_rgb(image) for image in images]
-        labels = [(getattr(image, "filename", "") or f"image {n}") if isinstance(image, Image.Image) else str(image)
-                  for n, image in enumerate(images)]
+        pictures = [
+            image if isinstance(image, Image.Image) else load_rgb(image) for image in images
+        ]
+        labels = [
+            (getattr(image, "filename", "") or f"image {n}")
+            if isinstance(image, Image.Image)
+            else str(image)
+            for n, image in enumerate(images)
+        ]
         return self._frame(labels, self.scores(pictures))
 
-    def predict_files(self, paths: list[Path], names: list[str] | None = None,
-                      progress=lambda batches: batches) -> Prediction:
+    def predict_files(
+        self, paths: list[Path], names: list[str] | None = None, progress=lambda batches: batches
+    ) -> Prediction:
         """Scores of the files at ``paths`` (shown as ``names``); unreadable ones skipped with their reason.
 
         ``progress`` wraps the batch iterator (a progress bar)."""
@@ -88,7 +108,9 @@ class Predictor:
         kept, skipped, scores = [], [], []
         for start in progress(range(0, len(paths), self.batch_size)):
             pictures = []
-            for path, name in zip(paths[start: start + self.batch_size], names[start: start + self.batch_size]):
+            for path, name in zip(
+                paths[start : start + self.batch_size], names[start : start + self.batch_size]
+            ):
                 try:
                     pictures.append(load_rgb(path))
                     kept.append(name)
@@ -98,14 +120,18 @@ class Predictor:
             if pictures:
                 scores.append(self.scores(pictures))
         table = np.concatenate(scores) if scores else np.zeros((0, len(self.classes)), np.float32)
-        return Prediction(self._frame(kept, table), pd.DataFrame(skipped, columns=["path", "reason"]))
+        return Prediction(
+            self._frame(kept, table), pd.DataFrame(skipped, columns=["path", "reason"])
+        )
 
     @torch.no_grad()
     def scores(self, pictures: list[Image.Image]) -> np.ndarray:
         """Sigmoid scores, N×C, of RGB pictures (in batches)."""
         out = []
         for start in range(0, len(pictures), self.batch_size):
-            batch = torch.stack([self._pixels(p) for p in pictures[start: start + self.batch_size]])
+            batch = torch.stack(
+                [self._pixels(p) for p in pictures[start : start + self.batch_size]]
+            )
             out.append(torch.sigmoid(self._forward(batch)["logits"].float()).cpu())
         return torch.cat(out).numpy() if out else np.zeros((0, len(self.classes)), np.float32)
 
@@ -114,9 +140,17 @@ class Predictor:
         """The attention maps of ``classes`` (being scored) over the image grid: {map name: K×h×w}."""
         out = self._forward(self._pixels(picture)[None])
         rows = [self.classes.index(name) for name in classes]
-        maps = {key: out["attention"][key][0, rows].float().cpu() for key in ATTENTION_MAPS if key in out["attention"]}
-        return {key: grid.unflatten(-1, (math.isqrt(grid.shape[-1]), -1)).numpy()  # K×M → K×h×w (a square grid)
-                for key, grid in maps.items()}
+        maps = {
+            key: out["attention"][key][0, rows].float().cpu()
+            for key in ATTENTION_MAPS
+            if key in out["attention"]
+        }
+        return {
+            key: grid.unflatten(
+                -1, (math.isqrt(grid.shape[-1]), -1)
+            ).numpy()  # K×M → K×h×w (a square grid)
+            for key, grid in maps.items()
+        }
 
     def _pixels(self, picture: Image.Image) -> torch.Tensor:
         """The test-time picture, uint8 3×S×S (as training's test loader gives it)."""

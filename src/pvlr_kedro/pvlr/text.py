@@ -40,8 +40,10 @@ class CLIPTextEncoder(nn.Module):
         needed = int(ids.argmax(dim=-1).max()) + 1  # through the longest prompt's end-of-text token
         length = needed if self.context is None else self.context
         if not needed <= length <= ids.shape[1]:
-            raise ValueError(f"model.text_context={self.context} must be between the longest prompt's {needed} "
-                             f"tokens and {ids.shape[1]}")
+            raise ValueError(
+                f"model.text_context={self.context} must be between the longest prompt's {needed} "
+                f"tokens and {ids.shape[1]}"
+            )
         return ids[:, :length]  # N×T
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
@@ -52,7 +54,9 @@ class CLIPTextEncoder(nn.Module):
         x = x + self.positional_embedding[:length].to(x.dtype)
         x = self.transformer(x, attn_mask=self.attn_mask[:length, :length])
         x = self.ln_final(x)  # N×T×w
-        x = x[torch.arange(x.shape[0], device=x.device), ids.argmax(dim=-1)]  # N×w, at the end-of-text token
+        x = x[
+            torch.arange(x.shape[0], device=x.device), ids.argmax(dim=-1)
+        ]  # N×w, at the end-of-text token
         return x @ self.text_projection  # N×d
 
     def context_slice(self, length: int) -> slice:
@@ -75,7 +79,9 @@ class HFTextEncoder(nn.Module):
         try:
             from transformers import AutoModel, AutoTokenizer
         except ImportError as err:
-            raise ImportError("model.text_encoder other than 'clip' needs transformers: pip install '.[bert]'") from err
+            raise ImportError(
+                "model.text_encoder other than 'clip' needs transformers: pip install '.[bert]'"
+            ) from err
         self.tokenizer = AutoTokenizer.from_pretrained(name_or_path)
         self.encoder = AutoModel.from_pretrained(name_or_path)
         self.encoder.requires_grad_(False)
@@ -84,22 +90,31 @@ class HFTextEncoder(nn.Module):
         self.dim = self.width
 
     def tokenize(self, texts: list[str]) -> torch.Tensor:
-        return self.tokenizer(texts, padding="max_length", truncation=True, max_length=self.max_length,
-                              return_tensors="pt")["input_ids"]  # N×T
+        return self.tokenizer(
+            texts,
+            padding="max_length",
+            truncation=True,
+            max_length=self.max_length,
+            return_tensors="pt",
+        )["input_ids"]  # N×T
 
     def embed(self, ids: torch.Tensor) -> torch.Tensor:
         return self.encoder.get_input_embeddings()(ids)  # N×T×w
 
     def encode_embeddings(self, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         mask = (ids != self.tokenizer.pad_token_id).long()
-        return self.encoder(inputs_embeds=x, attention_mask=mask).last_hidden_state[:, 0]  # N×w, at [CLS]
+        return self.encoder(inputs_embeds=x, attention_mask=mask).last_hidden_state[
+            :, 0
+        ]  # N×w, at [CLS]
 
     def context_slice(self, length: int) -> slice:
         return slice(1, 1 + length)
 
     def set_checkpointing(self, enabled: bool) -> None:
         if enabled:  # Hugging Face checkpoints only in training mode, and this encoder is frozen in eval mode
-            raise ValueError("model.text_checkpointing works with CLIP's own text tower (model.text_encoder: clip)")
+            raise ValueError(
+                "model.text_checkpointing works with CLIP's own text tower (model.text_encoder: clip)"
+            )
 
     def train(self, mode: bool = True):
         super().train(mode)
@@ -120,16 +135,23 @@ def placeholder_prompts(names: list[str], length: int) -> list[str]:
     return [" ".join(["X"] * length + [name]) + "." for name in names]
 
 
-def encode_with_context(encoder: nn.Module, context: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
+def encode_with_context(
+    encoder: nn.Module, context: torch.Tensor, ids: torch.Tensor
+) -> torch.Tensor:
     """Encode C prompts whose context positions hold ``context``: L×w → C×d_text, B×L×w → B×C×d_text."""
     tokens = encoder.embed(ids)  # C×T×w
     window = encoder.context_slice(context.shape[-2])
     if context.dim() == 2:
-        tokens = torch.cat([tokens[:, : window.start], context.expand(len(ids), -1, -1), tokens[:, window.stop:]], dim=1)
+        tokens = torch.cat(
+            [tokens[:, : window.start], context.expand(len(ids), -1, -1), tokens[:, window.stop :]],
+            dim=1,
+        )
         return encoder.encode_embeddings(tokens, ids)
     batch = context.shape[0]
     tokens = tokens.expand(batch, -1, -1, -1)  # B×C×T×w
     per_image = context[:, None].expand(-1, len(ids), -1, -1)  # B×C×L×w
-    tokens = torch.cat([tokens[:, :, : window.start], per_image, tokens[:, :, window.stop:]], dim=2)
+    tokens = torch.cat(
+        [tokens[:, :, : window.start], per_image, tokens[:, :, window.stop :]], dim=2
+    )
     features = encoder.encode_embeddings(tokens.flatten(0, 1), ids.repeat(batch, 1))  # (B·C)×d_text
     return features.unflatten(0, (batch, len(ids)))  # B×C×d_text

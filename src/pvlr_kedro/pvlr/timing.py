@@ -17,11 +17,24 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from pvlr_kedro.pvlr.losses import LossConfig
-from pvlr_kedro.pvlr.training import TrainConfig, accumulate_gradients, parameter_groups, prepare_for_device
+from pvlr_kedro.pvlr.training import (
+    TrainConfig,
+    accumulate_gradients,
+    parameter_groups,
+    prepare_for_device,
+)
 
 
-def time_training_step(model: torch.nn.Module, batch_size: int, image_size: int, loss: LossConfig | None = None,
-                       steps: int = 3, warmup: int = 1, seed: int = 0, train: TrainConfig | None = None) -> float:
+def time_training_step(
+    model: torch.nn.Module,
+    batch_size: int,
+    image_size: int,
+    loss: LossConfig | None = None,
+    steps: int = 3,
+    warmup: int = 1,
+    seed: int = 0,
+    train: TrainConfig | None = None,
+) -> float:
     """Median seconds of one training step on a random batch, on the model's device, with
     ``train``'s autocast and accumulation (the paper's recipe when None)."""
     train = train or TrainConfig()
@@ -33,15 +46,24 @@ def time_training_step(model: torch.nn.Module, batch_size: int, image_size: int,
     classes = len(model.class_names)
     targets = (torch.rand(batch_size, classes, generator=generator) < 0.2).long().to(device)
     ignore = torch.zeros_like(targets, dtype=torch.bool)
-    optimiser = torch.optim.AdamW(parameter_groups(model, train.weight_decay, train.decay_exempt), lr=1e-4, fused=True)
+    optimiser = torch.optim.AdamW(
+        parameter_groups(model, train.weight_decay, train.decay_exempt), lr=1e-4, fused=True
+    )
     model.train()
     seconds = []
     for step in range(warmup + steps):
         _synchronise(device)
         start = time.perf_counter()
         optimiser.zero_grad(set_to_none=True)
-        accumulate_gradients(model, images, targets, ignore, loss or LossConfig(), train.accumulate,
-                             lambda: train.autocast(device))
+        accumulate_gradients(
+            model,
+            images,
+            targets,
+            ignore,
+            loss or LossConfig(),
+            train.accumulate,
+            lambda: train.autocast(device),
+        )
         optimiser.step()
         _synchronise(device)
         if step >= warmup:
@@ -54,8 +76,13 @@ def _synchronise(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def training_step_flops(model: torch.nn.Module, batch_size: int, image_size: int, loss: LossConfig | None = None,
-                        train: TrainConfig | None = None) -> int:
+def training_step_flops(
+    model: torch.nn.Module,
+    batch_size: int,
+    image_size: int,
+    loss: LossConfig | None = None,
+    train: TrainConfig | None = None,
+) -> int:
     """FLOPs of one such step (forward and backward; matrix products and convolutions), counted by
     ``torch.utils.flop_counter`` on a step that is run, not timed."""
     with FlopCounterMode(display=False) as counter:

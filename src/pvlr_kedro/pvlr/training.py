@@ -76,23 +76,32 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         checks = {
-            "epochs": self.epochs >= 1, "batch_size": self.batch_size >= 1, "lr": self.lr > 0,
-            "weight_decay": self.weight_decay >= 0, "ema_decay": 0 <= self.ema_decay < 1,
+            "epochs": self.epochs >= 1,
+            "batch_size": self.batch_size >= 1,
+            "lr": self.lr > 0,
+            "weight_decay": self.weight_decay >= 0,
+            "ema_decay": 0 <= self.ema_decay < 1,
             "accumulate": 1 <= self.accumulate <= self.batch_size,
-            "num_workers": self.num_workers == "auto" or (isinstance(self.num_workers, int) and self.num_workers >= 0),
+            "num_workers": self.num_workers == "auto"
+            or (isinstance(self.num_workers, int) and self.num_workers >= 0),
             "eval_every": self.eval_every >= 0,
-            "keep_checkpoints": self.keep_checkpoints >= 1, "nonfinite": self.nonfinite in ("stop", "skip"),
-            "devices": self.devices == "auto" or (isinstance(self.devices, int) and self.devices >= 1),
-            "nodes": self.nodes >= 1, "node_rank": 0 <= self.node_rank < self.nodes,
+            "keep_checkpoints": self.keep_checkpoints >= 1,
+            "nonfinite": self.nonfinite in ("stop", "skip"),
+            "devices": self.devices == "auto"
+            or (isinstance(self.devices, int) and self.devices >= 1),
+            "nodes": self.nodes >= 1,
+            "node_rank": 0 <= self.node_rank < self.nodes,
         }
         bad = [key for key, ok in checks.items() if not ok]
         if (unavailable := device_unavailable(self.device)) is not None:
             raise ValueError(f"train.device={self.device!r}: {unavailable}")
         if bad:
             values = ", ".join(f"train.{key}={getattr(self, key)!r}" for key in bad)
-            raise ValueError(f"invalid training parameters: {values} (epochs, batch_size ≥ 1; 1 ≤ accumulate ≤ "
-                             f"batch_size; lr > 0; 0 ≤ ema_decay < 1; eval_every ≥ 0; num_workers ≥ 0 or auto; "
-                             f"nonfinite: stop or skip; devices ≥ 1 or auto; nodes ≥ 1; 0 ≤ node_rank < nodes)")
+            raise ValueError(
+                f"invalid training parameters: {values} (epochs, batch_size ≥ 1; 1 ≤ accumulate ≤ "
+                f"batch_size; lr > 0; 0 ≤ ema_decay < 1; eval_every ≥ 0; num_workers ≥ 0 or auto; "
+                f"nonfinite: stop or skip; devices ≥ 1 or auto; nodes ≥ 1; 0 ≤ node_rank < nodes)"
+            )
         self.launch_plan()  # more devices than this machine has, or machines with nowhere to meet: an error now
 
     @classmethod
@@ -111,13 +120,27 @@ class TrainConfig:
         visible = torch.cuda.device_count() if cuda else (os.cpu_count() or 1)
         devices = visible if self.devices == "auto" else self.devices
         if cuda and devices > visible:
-            raise ValueError(f"train.devices={self.devices}: this machine has {visible} visible CUDA GPU(s)")
-        endpoint = self.rdzv_endpoint or (f"{os.environ['MASTER_ADDR']}:{os.environ.get('MASTER_PORT', 29500)}"
-                                          if os.environ.get("MASTER_ADDR") and self.nodes > 1 else None)
+            raise ValueError(
+                f"train.devices={self.devices}: this machine has {visible} visible CUDA GPU(s)"
+            )
+        endpoint = self.rdzv_endpoint or (
+            f"{os.environ['MASTER_ADDR']}:{os.environ.get('MASTER_PORT', 29500)}"
+            if os.environ.get("MASTER_ADDR") and self.nodes > 1
+            else None
+        )
         if self.nodes > 1 and endpoint is None:
-            raise ValueError(f"train.nodes={self.nodes}: set train.rdzv_endpoint to host:port of machine 0 "
-                             f"(or MASTER_ADDR and MASTER_PORT, as torchrun does)")
-        return LaunchPlan(devices, self.nodes, self.node_rank, endpoint, "nccl" if cuda else "gloo", self.rdzv_timeout)
+            raise ValueError(
+                f"train.nodes={self.nodes}: set train.rdzv_endpoint to host:port of machine 0 "
+                f"(or MASTER_ADDR and MASTER_PORT, as torchrun does)"
+            )
+        return LaunchPlan(
+            devices,
+            self.nodes,
+            self.node_rank,
+            endpoint,
+            "nccl" if cuda else "gloo",
+            self.rdzv_timeout,
+        )
 
     @property
     def workers(self) -> int:
@@ -153,8 +176,21 @@ def device_unavailable(device: str) -> str | None:
 
 
 # Keys that change how a run executes, not what it computes: they never block a resume.
-EXECUTION_KEYS = ("device", "num_workers", "pin_memory", "resume", "keep_checkpoints", "progress_bar", "eval_every",
-                  "compile", "devices", "nodes", "node_rank", "rdzv_endpoint", "rdzv_timeout")
+EXECUTION_KEYS = (
+    "device",
+    "num_workers",
+    "pin_memory",
+    "resume",
+    "keep_checkpoints",
+    "progress_bar",
+    "eval_every",
+    "compile",
+    "devices",
+    "nodes",
+    "node_rank",
+    "rdzv_endpoint",
+    "rdzv_timeout",
+)
 # Parameters that take no weight decay (with ``decay_exempt``), besides every vector and scalar
 # (norms, biases, α, the similarity scale): positional and class embeddings, CAP's context vectors.
 DECAY_EXEMPT_NAMES = ("positional_embedding", "class_embedding", "context")
@@ -173,8 +209,16 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def accumulate_gradients(model: torch.nn.Module, images: torch.Tensor, targets: torch.Tensor, ignore: torch.Tensor,
-                         loss: LossConfig, micro_batches: int, autocast, world: World = World()) -> LossTerms:
+def accumulate_gradients(
+    model: torch.nn.Module,
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    ignore: torch.Tensor,
+    loss: LossConfig,
+    micro_batches: int,
+    autocast,
+    world: World = World(),
+) -> LossTerms:
     """Forward and backward over one batch in ``micro_batches`` pieces; the summed gradients are
     those of the whole batch's loss (each piece divided by the whole batch's normalisers).
 
@@ -185,23 +229,42 @@ def accumulate_gradients(model: torch.nn.Module, images: torch.Tensor, targets: 
     ``autocast`` is a context manager factory.
     """
     normalisers = BatchNormalisers(*world.sum(torch.stack(BatchNormalisers.of(targets, ignore))))
-    parts = [part for part in zip(*(t.tensor_split(micro_batches) for t in (images, targets, ignore))) if len(part[0])]
+    parts = [
+        part
+        for part in zip(*(t.tensor_split(micro_batches) for t in (images, targets, ignore)))
+        if len(part[0])
+    ]
     sums = None
     for number, (part_images, part_targets, part_ignore) in enumerate(parts, start=1):
-        synchronise = number == len(parts) or not hasattr(model, "no_sync")  # DDP: all-reduce after the last piece
+        synchronise = number == len(parts) or not hasattr(
+            model, "no_sync"
+        )  # DDP: all-reduce after the last piece
         with contextlib.nullcontext() if synchronise else model.no_sync():
             with autocast():
                 out = model(part_images)
             kcr = None if out["kcr"] is None else out["kcr"].float()
-            terms = total_loss(out["logits"].float(), part_targets, kcr, loss, part_ignore, normalisers)
+            terms = total_loss(
+                out["logits"].float(), part_targets, kcr, loss, part_ignore, normalisers
+            )
             (terms.total * world.size).backward()
         detached = LossTerms(*(None if t is None else t.detach() for t in terms))
-        sums = detached if sums is None else LossTerms(*(None if a is None else a + b for a, b in zip(sums, detached)))
+        sums = (
+            detached
+            if sums is None
+            else LossTerms(*(None if a is None else a + b for a, b in zip(sums, detached)))
+        )
     return sums
 
 
-def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: LossConfig, checkpoint_dir: Path,
-        stop_after_epochs: int | None = None) -> tuple[torch.nn.Module, torch.nn.Module, list[dict]]:
+def fit(
+    model: torch.nn.Module,
+    train_set,
+    test_set,
+    config: TrainConfig,
+    loss: LossConfig,
+    checkpoint_dir: Path,
+    stop_after_epochs: int | None = None,
+) -> tuple[torch.nn.Module, torch.nn.Module, list[dict]]:
     """Train ``model``; return (final model, EMA model, per-epoch history).
 
     Resumes from the newest checkpoint in ``checkpoint_dir`` when ``config.resume``.
@@ -215,21 +278,38 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: 
     if world.size > 1 and config.sync_batchnorm:
         model = sync_batchnorm(model, device)
     memory_format = prepare_for_device(model, device)
-    optimiser = torch.optim.AdamW(parameter_groups(model, config.weight_decay, config.decay_exempt), lr=config.lr,
-                                  fused=True)
+    optimiser = torch.optim.AdamW(
+        parameter_groups(model, config.weight_decay, config.decay_exempt), lr=config.lr, fused=True
+    )
     sampler = EpochBatches(EpochSampler(len(train_set), config.seed), config.batch_size, world)
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, T_max=config.epochs * len(sampler))
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(
+        optimiser, T_max=config.epochs * len(sampler)
+    )
     ema = WeightAverage(model)
     state = {"epoch": 0, "step": 0, "history": []}
     if config.resume and (found := latest_checkpoint(checkpoint_dir)) is not None:
         state = found.restore(model, ema.module, optimiser, scheduler)
         if world.is_main:
-            log.info("Resuming from %s: epoch %d of %d done", found.path, state["epoch"], config.epochs)
+            log.info(
+                "Resuming from %s: epoch %d of %d done", found.path, state["epoch"], config.epochs
+            )
     forward = data_parallel(model, device, world)
-    step = Step(model, torch.compile(forward) if config.compile else forward, ema, optimiser, scheduler, config, loss,
-                device, memory_format, world)
+    step = Step(
+        model,
+        torch.compile(forward) if config.compile else forward,
+        ema,
+        optimiser,
+        scheduler,
+        config,
+        loss,
+        device,
+        memory_format,
+        world,
+    )
     train_loader = make_loader(train_set, config, device, sampler)
-    test_loader = make_loader(test_set, config, device, world_batches(len(test_set), config.batch_size, world))
+    test_loader = make_loader(
+        test_set, config, device, world_batches(len(test_set), config.batch_size, world)
+    )
     for epoch in range(state["epoch"] + 1, config.epochs + 1):
         if stop_after_epochs is not None and epoch > stop_after_epochs:
             break
@@ -238,17 +318,31 @@ def fit(model: torch.nn.Module, train_set, test_set, config: TrainConfig, loss: 
             record = _train_epoch(step, train_loader, epoch, state)
         except NonFiniteLoss as err:
             kept = latest_checkpoint(checkpoint_dir)
-            raise NonFiniteLoss(f"{err}. The run is stopped; the last good checkpoint is kept "
-                                f"({kept.path if kept else 'none yet'}). Lower train.lr, or set train.nonfinite=skip "
-                                f"to skip such steps (they are counted in the history).") from None
+            raise NonFiniteLoss(
+                f"{err}. The run is stopped; the last good checkpoint is kept "
+                f"({kept.path if kept else 'none yet'}). Lower train.lr, or set train.nonfinite=skip "
+                f"to skip such steps (they are counted in the history)."
+            ) from None
         if config.eval_every and (epoch % config.eval_every == 0 or epoch == config.epochs):
-            scores = world.gather(predict(ema.module, test_loader, device, config.amp, memory_format))
-            record["test_mAP_ema"] = multilabel_metrics(scores, test_set.targets.numpy(), test_set.ignore.numpy())["mAP"]
+            scores = world.gather(
+                predict(ema.module, test_loader, device, config.amp, memory_format)
+            )
+            record["test_mAP_ema"] = multilabel_metrics(
+                scores, test_set.targets.numpy(), test_set.ignore.numpy()
+            )["mAP"]
         state["history"].append(record)
         state["epoch"] = epoch
         if world.is_main:
-            save_checkpoint(checkpoint_dir, epoch, model, ema.module, optimiser, scheduler, state,
-                            config.keep_checkpoints)
+            save_checkpoint(
+                checkpoint_dir,
+                epoch,
+                model,
+                ema.module,
+                optimiser,
+                scheduler,
+                state,
+                config.keep_checkpoints,
+            )
             _log_epoch(record, config.epochs)
         world.barrier()  # no process reads a checkpoint before it is whole
     return model, ema.module, state["history"]
@@ -283,31 +377,43 @@ def prepare_for_device(model: torch.nn.Module, device: torch.device) -> torch.me
     return torch.contiguous_format
 
 
-def parameter_groups(model: torch.nn.Module, weight_decay: float, exempt: bool = True) -> list[dict]:
+def parameter_groups(
+    model: torch.nn.Module, weight_decay: float, exempt: bool = True
+) -> list[dict]:
     """The trained parameters as AdamW groups: with ``exempt``, vectors and scalars (norms, biases,
     scales, α) and ``DECAY_EXEMPT_NAMES`` take no weight decay, as in CLIP's and timm's recipes."""
     decayed, free = [], []
     for name, parameter in model.named_parameters():
         if parameter.requires_grad:
-            untouched = exempt and (parameter.ndim <= 1 or name.rsplit(".", 1)[-1] in DECAY_EXEMPT_NAMES)
+            untouched = exempt and (
+                parameter.ndim <= 1 or name.rsplit(".", 1)[-1] in DECAY_EXEMPT_NAMES
+            )
             (free if untouched else decayed).append(parameter)
-    return [{"params": decayed, "weight_decay": weight_decay}, {"params": free, "weight_decay": 0.0}]
+    return [
+        {"params": decayed, "weight_decay": weight_decay},
+        {"params": free, "weight_decay": 0.0},
+    ]
 
 
 def make_loader(dataset, config: TrainConfig, device: torch.device, batches) -> DataLoader:
     """uint8 batches as ``batches`` (lists of keys) give them: ``config.workers`` persistent workers,
     pinned memory on CUDA."""
     workers = config.workers
-    return DataLoader(dataset, batch_sampler=batches, num_workers=workers,
-                      pin_memory=config.pin_memory and device.type == "cuda", persistent_workers=workers > 0,
-                      prefetch_factor=4 if workers else None)
+    return DataLoader(
+        dataset,
+        batch_sampler=batches,
+        num_workers=workers,
+        pin_memory=config.pin_memory and device.type == "cuda",
+        persistent_workers=workers > 0,
+        prefetch_factor=4 if workers else None,
+    )
 
 
 def world_batches(size: int, batch_size: int, world: World) -> list[list[int]]:
     """This process's contiguous share of ``size`` samples in order, in batches (evaluation: each
     sample scored once, no padding; gathered in rank order it is the whole set in order)."""
     share = world.share(list(range(size)))
-    return [share[start: start + batch_size] for start in range(0, len(share), batch_size)]
+    return [share[start : start + batch_size] for start in range(0, len(share), batch_size)]
 
 
 @dataclass
@@ -331,28 +437,59 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dic
     config, device, model, world = step.config, step.device, step.model, step.world
     seed_everything(epoch_order_seed(config.seed, epoch))
     model.train()
-    sums = torch.zeros(3, device=device)  # image-weighted sums of the total, L_CLS and L_KCR, kept on the device
+    sums = torch.zeros(
+        3, device=device
+    )  # image-weighted sums of the total, L_CLS and L_KCR, kept on the device
     seen = torch.zeros((), device=device)  # images, over every process
-    first_bad = torch.zeros((), dtype=torch.long, device=device)  # the first non-finite step, 0 while none
+    first_bad = torch.zeros(
+        (), dtype=torch.long, device=device
+    )  # the first non-finite step, 0 while none
     skipped, started, last_kcr = 0, time.perf_counter(), None
     parameters = [p for p in model.parameters() if p.requires_grad]
-    bar = tqdm(loader, desc=f"epoch {epoch}/{config.epochs}", disable=not (config.progress_bar and world.is_main),
-               leave=False)
+    bar = tqdm(
+        loader,
+        desc=f"epoch {epoch}/{config.epochs}",
+        disable=not (config.progress_bar and world.is_main),
+        leave=False,
+    )
     for number, (images, targets, ignore) in enumerate(bar, start=1):
         images = to_model_input(images, device, step.memory_format)
-        targets, ignore = targets.to(device, non_blocking=True), ignore.to(device, non_blocking=True)
-        terms = accumulate_gradients(step.forward, images, targets, ignore, step.loss, config.accumulate,
-                                     lambda: config.autocast(device), world)
+        targets, ignore = (
+            targets.to(device, non_blocking=True),
+            ignore.to(device, non_blocking=True),
+        )
+        terms = accumulate_gradients(
+            step.forward,
+            images,
+            targets,
+            ignore,
+            step.loss,
+            config.accumulate,
+            lambda: config.autocast(device),
+            world,
+        )
         has_kcr = terms.kcr is not None
         kcr = terms.kcr if has_kcr else torch.zeros((), device=device)
-        batch = world.sum(torch.stack([terms.total, terms.classification, kcr,
-                                       torch.full((), len(images), dtype=torch.float32, device=device)]))
-        finite = step_is_finite(batch[0], parameters)  # the same on every process: global loss, averaged gradients
+        batch = world.sum(
+            torch.stack(
+                [
+                    terms.total,
+                    terms.classification,
+                    kcr,
+                    torch.full((), len(images), dtype=torch.float32, device=device),
+                ]
+            )
+        )
+        finite = step_is_finite(
+            batch[0], parameters
+        )  # the same on every process: global loss, averaged gradients
         if config.nonfinite == "skip" and not finite.item():
             step.optimiser.zero_grad(set_to_none=True)
             skipped += 1
             continue
-        first_bad = torch.where(finite | (first_bad > 0), first_bad, torch.full_like(first_bad, number))
+        first_bad = torch.where(
+            finite | (first_bad > 0), first_bad, torch.full_like(first_bad, number)
+        )
         if number % PROGRESS_EVERY == 0 or number == len(loader):
             _raise_if_non_finite(int(first_bad), epoch, len(loader))
         step.optimiser.step()
@@ -364,18 +501,30 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dic
         seen += batch[3]
         last_kcr = batch[2] if has_kcr else None
         if config.progress_bar and world.is_main and number % PROGRESS_EVERY == 0:
-            bar.set_postfix(loss=f"{(sums[0] / seen).item():.4f}",
-                            images_per_s=f"{seen.item() / (time.perf_counter() - started):.0f}")
+            bar.set_postfix(
+                loss=f"{(sums[0] / seen).item():.4f}",
+                images_per_s=f"{seen.item() / (time.perf_counter() - started):.0f}",
+            )
     total, classification, kcr_mean = (sums / seen.clamp(min=1)).tolist()
     if epoch == 1 and last_kcr is not None and last_kcr.item() < KCR_COLLAPSE and world.is_main:
-        log.warning("L_KCR fell to %.2e by the end of epoch 1: CAP's label embeddings are collapsing onto KAP's "
-                    "(λ = loss.kcr_weight = %g)", last_kcr.item(), step.loss.kcr_weight)
-    return {"epoch": epoch, "loss": total, "loss_cls": classification,
-            "loss_kcr": kcr_mean if last_kcr is not None else None,
-            "kcr_weight": step.loss.kcr_weight, **learned_scalars(model),
-            "ema_decay": ema_decay(max(state["step"], 1), config.ema_decay, config.ema_warmup),
-            "skipped_steps": skipped, "lr": step.optimiser.param_groups[0]["lr"],
-            "images_per_second": seen.item() / (time.perf_counter() - started)}
+        log.warning(
+            "L_KCR fell to %.2e by the end of epoch 1: CAP's label embeddings are collapsing onto KAP's "
+            "(λ = loss.kcr_weight = %g)",
+            last_kcr.item(),
+            step.loss.kcr_weight,
+        )
+    return {
+        "epoch": epoch,
+        "loss": total,
+        "loss_cls": classification,
+        "loss_kcr": kcr_mean if last_kcr is not None else None,
+        "kcr_weight": step.loss.kcr_weight,
+        **learned_scalars(model),
+        "ema_decay": ema_decay(max(state["step"], 1), config.ema_decay, config.ema_warmup),
+        "skipped_steps": skipped,
+        "lr": step.optimiser.param_groups[0]["lr"],
+        "images_per_second": seen.item() / (time.perf_counter() - started),
+    }
 
 
 def step_is_finite(total: torch.Tensor, parameters: list[torch.Tensor]) -> torch.Tensor:
@@ -387,27 +536,49 @@ def step_is_finite(total: torch.Tensor, parameters: list[torch.Tensor]) -> torch
 
 def _raise_if_non_finite(bad_step: int, epoch: int, steps: int) -> None:
     if bad_step:
-        raise NonFiniteLoss(f"non-finite loss or gradient at epoch {epoch}, step {bad_step} of {steps}")
+        raise NonFiniteLoss(
+            f"non-finite loss or gradient at epoch {epoch}, step {bad_step} of {steps}"
+        )
 
 
 def learned_scalars(model: torch.nn.Module) -> dict:
     """α of Eq. 7 and the similarity head's scale, where the model has them (else None)."""
     aggregation, head = getattr(model, "relation_aggregation", None), getattr(model, "head", None)
     scale = getattr(head, "log_scale", None)
-    return {"alpha": None if aggregation is None else aggregation.alpha.item(),
-            "similarity_scale": None if scale is None else scale.exp().item()}
+    return {
+        "alpha": None if aggregation is None else aggregation.alpha.item(),
+        "similarity_scale": None if scale is None else scale.exp().item(),
+    }
 
 
 def _log_epoch(record: dict, epochs: int) -> None:
-    kcr = "" if record["loss_kcr"] is None else f" (L_CLS {record['loss_cls']:.4f}, L_KCR {record['loss_kcr']:.4f})"
+    kcr = (
+        ""
+        if record["loss_kcr"] is None
+        else f" (L_CLS {record['loss_cls']:.4f}, L_KCR {record['loss_kcr']:.4f})"
+    )
     mAP = f", test mAP (EMA) {record['test_mAP_ema']:.4f}" if "test_mAP_ema" in record else ""
-    log.info("epoch %d/%d: loss %.4f%s, lr %.2e, EMA decay %.5f, %.0f images/s%s", record["epoch"], epochs,
-             record["loss"], kcr, record["lr"], record["ema_decay"], record["images_per_second"], mAP)
+    log.info(
+        "epoch %d/%d: loss %.4f%s, lr %.2e, EMA decay %.5f, %.0f images/s%s",
+        record["epoch"],
+        epochs,
+        record["loss"],
+        kcr,
+        record["lr"],
+        record["ema_decay"],
+        record["images_per_second"],
+        mAP,
+    )
 
 
 @torch.no_grad()
-def predict(model: torch.nn.Module, loader: DataLoader, device: torch.device, amp: bool = True,
-            memory_format: torch.memory_format = torch.contiguous_format) -> np.ndarray:
+def predict(
+    model: torch.nn.Module,
+    loader: DataLoader,
+    device: torch.device,
+    amp: bool = True,
+    memory_format: torch.memory_format = torch.contiguous_format,
+) -> np.ndarray:
     """Sigmoid scores (N×C float32) of ``model`` over ``loader``'s uint8 batches, in its order."""
     model.to(device).eval()
     scores = []
@@ -418,7 +589,9 @@ def predict(model: torch.nn.Module, loader: DataLoader, device: torch.device, am
     return torch.cat(scores).numpy()
 
 
-def predict_dataset(model: torch.nn.Module, dataset, config: TrainConfig, batch_size: int) -> np.ndarray:
+def predict_dataset(
+    model: torch.nn.Module, dataset, config: TrainConfig, batch_size: int
+) -> np.ndarray:
     """Sigmoid scores of ``model`` over a whole dataset in order, batched by ``batch_size``, on ``config``'s
     device, workers and autocast."""
     device = config.torch_device()

@@ -23,9 +23,13 @@ def training_curves(history: pd.DataFrame) -> plt.Figure:
     """Per epoch: the loss and each of its terms (λ·L_KCR beside L_CLS, so a swamping term shows),
     the learning rate, the EMA decay, α, the similarity scale and the EMA model's test mAP —
     each panel where the history has values for it."""
-    history = history.assign(weighted_kcr=history.get("loss_kcr", np.nan) * history.get("kcr_weight", np.nan))
-    panels = [(title, [c for c in columns if c in history and history[c].notna().any()])
-              for title, columns in CURVE_PANELS]
+    history = history.assign(
+        weighted_kcr=history.get("loss_kcr", np.nan) * history.get("kcr_weight", np.nan)
+    )
+    panels = [
+        (title, [c for c in columns if c in history and history[c].notna().any()])
+        for title, columns in CURVE_PANELS
+    ]
     panels = [(title, columns) for title, columns in panels if columns]
     rows = -(-len(panels) // 4)
     figure, axes = plt.subplots(rows, 4, figsize=(16, 3.2 * rows), squeeze=False)
@@ -35,7 +39,7 @@ def training_curves(history: pd.DataFrame) -> plt.Figure:
         axis.set(title=title, xlabel="epoch")
         if len(columns) > 1:
             axis.legend(fontsize=7)
-    for axis in list(axes.flat)[len(panels):]:
+    for axis in list(axes.flat)[len(panels) :]:
         axis.set_visible(False)
     figure.tight_layout()
     return figure
@@ -43,7 +47,9 @@ def training_curves(history: pd.DataFrame) -> plt.Figure:
 
 def ap_bars(ap: dict[str, float | None]) -> plt.Figure:
     """Per-class AP (%), sorted, a bar per class."""
-    items = sorted(((name, value) for name, value in ap.items() if value is not None), key=lambda item: item[1])
+    items = sorted(
+        ((name, value) for name, value in ap.items() if value is not None), key=lambda item: item[1]
+    )
     figure, axis = plt.subplots(figsize=(6, max(2.5, 0.22 * len(items))))
     axis.barh([name for name, _ in items], [100 * value for _, value in items])
     axis.set(xlabel="AP (%)", xlim=(0, 100), title="per-class AP")
@@ -51,8 +57,14 @@ def ap_bars(ap: dict[str, float | None]) -> plt.Figure:
     return figure
 
 
-def precision_recall_curves(scores: np.ndarray, targets: np.ndarray, keep: np.ndarray, names: list[str],
-                            ap: dict[str, float | None], count: int = 3) -> plt.Figure:
+def precision_recall_curves(
+    scores: np.ndarray,
+    targets: np.ndarray,
+    keep: np.ndarray,
+    names: list[str],
+    ap: dict[str, float | None],
+    count: int = 3,
+) -> plt.Figure:
     """Precision–recall curves of the ``count`` best and worst classes by AP."""
     ranked = sorted((value, name) for name, value in ap.items() if value is not None)
     chosen = [name for _, name in ranked[:count]] + [name for _, name in ranked[-count:][::-1]]
@@ -65,13 +77,21 @@ def precision_recall_curves(scores: np.ndarray, targets: np.ndarray, keep: np.nd
         tp = np.cumsum(hits)
         precision, recall = tp / np.arange(1, len(hits) + 1), tp / max(hits.sum(), 1)
         axis.plot(recall, precision, label=f"{name} (AP {100 * ap[name]:.1f})")
-    axis.set(xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02), title="best and worst classes")
+    axis.set(
+        xlabel="recall",
+        ylabel="precision",
+        xlim=(0, 1),
+        ylim=(0, 1.02),
+        title="best and worst classes",
+    )
     axis.legend(fontsize=7)
     figure.tight_layout()
     return figure
 
 
-def lines(points: dict[str, list[tuple[float, float]]], xlabel: str, ylabel: str, title: str) -> plt.Figure:
+def lines(
+    points: dict[str, list[tuple[float, float]]], xlabel: str, ylabel: str, title: str
+) -> plt.Figure:
     """One line per series of (x, y) points."""
     figure, axis = plt.subplots(figsize=(5, 3.5))
     for label, series in points.items():

@@ -48,27 +48,45 @@ def build_table(spec: dict, results: dict) -> pd.DataFrame:
         record = records.setdefault(spec["rows"][row].get("label", row), {})
         columns = columns_of(spec, results, benchmark)
         for column in columns:
-            ours, paper = our_value(column, result), paper_value(spec, benchmark, row, column, columns)
+            ours, paper = (
+                our_value(column, result),
+                paper_value(spec, benchmark, row, column, columns),
+            )
             record[f"{benchmark} {column} ours"] = ours
             record[f"{benchmark} {column} paper"] = paper
             digits = 2 if column == "seconds" else 1
-            record[f"{benchmark} {column} Δ"] = None if ours is None or paper is None else round(ours - paper, digits)
+            record[f"{benchmark} {column} Δ"] = (
+                None if ours is None or paper is None else round(ours - paper, digits)
+            )
     return pd.DataFrame.from_dict(records, orient="index")
 
 
-def markdown_report(name: str, spec: dict, smoke: bool, summaries: dict, results: dict, table: pd.DataFrame) -> str:
+def markdown_report(
+    name: str, spec: dict, smoke: bool, summaries: dict, results: dict, table: pd.DataFrame
+) -> str:
     lines = [f"# {spec['title']}", ""]
     if smoke:
-        lines += ["**SMOKE RUN**: tiny randomly initialised backbones on the generated demo data, standing in "
-                  "for every benchmark, trained briefly (see below). These numbers test the pipeline; they are "
-                  "**not comparable with the paper's**.", ""]
+        lines += [
+            "**SMOKE RUN**: tiny randomly initialised backbones on the generated demo data, standing in "
+            "for every benchmark, trained briefly (see below). These numbers test the pipeline; they are "
+            "**not comparable with the paper's**.",
+            "",
+        ]
     if spec.get("note"):
         lines += [spec["note"].strip(), ""]
     elif not spec.get("paper"):
-        lines += [f"The paper gives these values only as a picture (its {spec['title'].split(':')[0]}); "
-                  "the paper columns are therefore empty.", ""]
-    lines += ["Cells: ours / paper (difference: percentage points; seconds for step times). Ours is the EMA "
-              "model at the end of training (the reported model).", "", _cells(table), ""]
+        lines += [
+            f"The paper gives these values only as a picture (its {spec['title'].split(':')[0]}); "
+            "the paper columns are therefore empty.",
+            "",
+        ]
+    lines += [
+        "Cells: ours / paper (difference: percentage points; seconds for step times). Ours is the EMA "
+        "model at the end of training (the reported model).",
+        "",
+        _cells(table),
+        "",
+    ]
     if "seconds" in spec["columns"]:
         lines += _speed_ratio(spec, results)
     lines += ["## What it was run on", "", _run_info(spec, summaries, results), ""]
@@ -79,8 +97,12 @@ def _cells(table: pd.DataFrame) -> str:
     groups = dict.fromkeys(column.rsplit(" ", 1)[0] for column in table.columns)
     shown = pd.DataFrame(index=table.index)
     for group in groups:
-        shown[group] = [_cell(ours, paper, delta) for ours, paper, delta in
-                        zip(table[f"{group} ours"], table[f"{group} paper"], table[f"{group} Δ"])]
+        shown[group] = [
+            _cell(ours, paper, delta)
+            for ours, paper, delta in zip(
+                table[f"{group} ours"], table[f"{group} paper"], table[f"{group} Δ"]
+            )
+        ]
     return tables.markdown_table(shown)
 
 
@@ -96,23 +118,30 @@ def _speed_ratio(spec: dict, results: dict) -> list[str]:
     """Ours and the paper's pre/post step-time ratio per benchmark (the paper's from the table's YAML)."""
     lines = []
     for benchmark in dict.fromkeys(b for b, _ in results):
-        pre, post = results.get((benchmark, "pre_interaction")), results.get((benchmark, "post_interaction"))
+        pre, post = (
+            results.get((benchmark, "pre_interaction")),
+            results.get((benchmark, "post_interaction")),
+        )
         if pre and post:
             ratio = pre["timing"]["seconds"] / post["timing"]["seconds"]
             timing = post["timing"]
-            lines.append(f"Step-time ratio pre/post on {benchmark}: ours {ratio:.1f}× (batch "
-                         f"{timing['batch_size']}, {timing['device']}, bf16 autocast "
-                         f"{'on' if timing.get('bf16_autocast') else 'off'}, text-encoder checkpointing "
-                         f"{'on' if pre['timing'].get('text_checkpointing') else 'off'} for pre-interaction, text "
-                         f"pass over {_text_positions(timing.get('text_context'))}); "
-                         f"{_paper_ratio(spec, benchmark)}. Across machines compare the ratio, not the seconds.")
+            lines.append(
+                f"Step-time ratio pre/post on {benchmark}: ours {ratio:.1f}× (batch "
+                f"{timing['batch_size']}, {timing['device']}, bf16 autocast "
+                f"{'on' if timing.get('bf16_autocast') else 'off'}, text-encoder checkpointing "
+                f"{'on' if pre['timing'].get('text_checkpointing') else 'off'} for pre-interaction, text "
+                f"pass over {_text_positions(timing.get('text_context'))}); "
+                f"{_paper_ratio(spec, benchmark)}. Across machines compare the ratio, not the seconds."
+            )
             lines.append("")
     return lines
 
 
 def _paper_ratio(spec: dict, benchmark: str) -> str:
-    seconds = [paper_value(spec, benchmark, row, "seconds", spec["columns"])
-               for row in ("pre_interaction", "post_interaction")]
+    seconds = [
+        paper_value(spec, benchmark, row, "seconds", spec["columns"])
+        for row in ("pre_interaction", "post_interaction")
+    ]
     if None in seconds:
         return "the paper gives no step times here"
     pre, post = seconds
@@ -126,13 +155,21 @@ def _text_positions(context: int | None) -> str:
 def _run_info(spec: dict, summaries: dict, results: dict) -> str:
     info = {}
     for (benchmark, row), result in results.items():
-        model, train, summary = result["recipe"]["model"], result["recipe"]["train"], summaries[benchmark]
+        model, train, summary = (
+            result["recipe"]["model"],
+            result["recipe"]["train"],
+            summaries[benchmark],
+        )
         history = result["history"]
         info[f"{benchmark}: {spec['rows'][row].get('label', row)}"] = {
             "images (train / test)": f"{summary['images']['train']} / {summary['images']['test']}",
-            "backbone": model["backbone"], "weights": model["pretrained"] or "none (random init)",
-            "image size": model["image_size"], "epochs": train["epochs"], "batch": train["batch_size"],
-            "device": history["device"].iloc[-1] if len(history) else "–", "model shown": "EMA",
+            "backbone": model["backbone"],
+            "weights": model["pretrained"] or "none (random init)",
+            "image size": model["image_size"],
+            "epochs": train["epochs"],
+            "batch": train["batch_size"],
+            "device": history["device"].iloc[-1] if len(history) else "–",
+            "model shown": "EMA",
         }
     return tables.markdown_table(pd.DataFrame.from_dict(info, orient="index"))
 
@@ -142,8 +179,12 @@ def plot(spec: dict, results: dict):
     if spec.get("plot") == "lambda":
         points = {b: [] for b, _ in results}
         for (benchmark, _), result in results.items():
-            points[benchmark].append((result["recipe"]["loss"]["kcr_weight"], 100 * result["metrics"]["ema"]["mAP"]))
-        return figures.lines(points, xlabel="λ (loss.kcr_weight)", ylabel="mAP (%)", title=spec["title"])
+            points[benchmark].append(
+                (result["recipe"]["loss"]["kcr_weight"], 100 * result["metrics"]["ema"]["mAP"])
+            )
+        return figures.lines(
+            points, xlabel="λ (loss.kcr_weight)", ylabel="mAP (%)", title=spec["title"]
+        )
     bars = {b: {} for b, _ in results}
     for (benchmark, row), result in results.items():
         bars[benchmark][spec["rows"][row].get("label", row)] = 100 * result["metrics"]["ema"]["mAP"]

@@ -21,13 +21,17 @@ def contact_sheet(pictures: list[Image.Image], captions: list[str], columns: int
     return figure
 
 
-def attention_overlay(picture: Image.Image, maps: dict[str, np.ndarray], classes: list[str],
-                      scores: list[float]) -> plt.Figure:
+def attention_overlay(
+    picture: Image.Image, maps: dict[str, np.ndarray], classes: list[str], scores: list[float]
+) -> plt.Figure:
     """The image, then for each map kind (a row) each class's map (K×h×w) upsampled over it."""
     kinds = list(maps)
-    figure, axes = plt.subplots(max(1, len(kinds)), len(classes) + 1, figsize=(2.6 * (len(classes) + 1),
-                                                                               2.6 * max(1, len(kinds))),
-                                squeeze=False)
+    figure, axes = plt.subplots(
+        max(1, len(kinds)),
+        len(classes) + 1,
+        figsize=(2.6 * (len(classes) + 1), 2.6 * max(1, len(kinds))),
+        squeeze=False,
+    )
     width, height = picture.size
     for row, kind in enumerate(kinds or [""]):
         axes[row, 0].imshow(picture)
@@ -37,8 +41,16 @@ def attention_overlay(picture: Image.Image, maps: dict[str, np.ndarray], classes
             axis.imshow(picture)
             if kind:
                 weights = maps[kind][column - 1]
-                weights = (weights - weights.min()) / max(float(weights.max() - weights.min()), 1e-12)
-                axis.imshow(weights, cmap="jet", alpha=0.45, extent=(0, width, height, 0), interpolation="bilinear")
+                weights = (weights - weights.min()) / max(
+                    float(weights.max() - weights.min()), 1e-12
+                )
+                axis.imshow(
+                    weights,
+                    cmap="jet",
+                    alpha=0.45,
+                    extent=(0, width, height, 0),
+                    interpolation="bilinear",
+                )
             axis.set_title(f"{name} ({score:.2f})", fontsize=8)
     for axis in axes.flat:
         axis.axis("off")
@@ -46,16 +58,28 @@ def attention_overlay(picture: Image.Image, maps: dict[str, np.ndarray], classes
     return figure
 
 
-def qualitative_table(pictures: list[Image.Image], columns: dict[str, list[list[str]]]) -> plt.Figure:
+def qualitative_table(
+    pictures: list[Image.Image], columns: dict[str, list[list[str]]]
+) -> plt.Figure:
     """Figure 7's layout: each image beside columns of label lists (ground truth, a baseline, PVLR)."""
     names = list(columns)
-    figure, axes = plt.subplots(len(pictures), len(names) + 1, figsize=(2.4 * (len(names) + 1), 2.2 * len(pictures)),
-                                squeeze=False)
+    figure, axes = plt.subplots(
+        len(pictures),
+        len(names) + 1,
+        figsize=(2.4 * (len(names) + 1), 2.2 * len(pictures)),
+        squeeze=False,
+    )
     for row, picture in enumerate(pictures):
         axes[row, 0].imshow(picture)
         for column, name in enumerate(names, start=1):
-            axes[row, column].text(0.02, 0.95, "\n".join(columns[name][row]) or "–", va="top", fontsize=8,
-                                   transform=axes[row, column].transAxes)
+            axes[row, column].text(
+                0.02,
+                0.95,
+                "\n".join(columns[name][row]) or "–",
+                va="top",
+                fontsize=8,
+                transform=axes[row, column].transAxes,
+            )
             if row == 0:
                 axes[row, column].set_title(name, fontsize=9)
     for axis in axes.flat:

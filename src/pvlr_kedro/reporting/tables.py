@@ -11,7 +11,11 @@ THRESHOLDED = ("CP", "CR", "CF1", "OP", "OR", "OF1")
 
 def percent(value) -> float | None:
     """A fraction as a percentage with one decimal, as the paper prints; None stays None."""
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else round(100 * value, 1)
+    return (
+        None
+        if value is None or (isinstance(value, float) and math.isnan(value))
+        else round(100 * value, 1)
+    )
 
 
 def metrics_row(metrics: dict) -> dict:
@@ -24,7 +28,10 @@ def metrics_row(metrics: dict) -> dict:
 
 def per_class_row(metrics: dict) -> dict:
     """VOC Table 2 layout: one column per class, then mAP."""
-    return {**{name: percent(ap) for name, ap in metrics["ap"].items()}, "mAP": percent(metrics["mAP"])}
+    return {
+        **{name: percent(ap) for name, ap in metrics["ap"].items()},
+        "mAP": percent(metrics["mAP"]),
+    }
 
 
 def markdown_table(table: pd.DataFrame) -> str:
@@ -32,6 +39,9 @@ def markdown_table(table: pd.DataFrame) -> str:
     header = ["", *map(str, table.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for label, row in table.iterrows():
-        cells = ["–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value}" for value in row]
+        cells = [
+            "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value}"
+            for value in row
+        ]
         lines.append("| " + " | ".join([str(label), *cells]) + " |")
     return "\n".join(lines)

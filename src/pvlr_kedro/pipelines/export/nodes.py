@@ -39,26 +39,36 @@ def export_model(export: dict) -> dict:
         path = Path(folder) / "model.onnx"
         difference = export_onnx(model, path, config.check_batch)
         onnx = path.read_bytes()
-    log.info("export: %s as ONNX (%.1f MB); largest difference from PyTorch on %d images: %.2e", config.model,
-             len(onnx) / 2**20, config.check_batch, difference)
-    return {"run": config.model, "onnx": onnx, "readme": _readme(config, trained.vocabulary["names"],
-                                                                 model.config.image_size, difference)}
+    log.info(
+        "export: %s as ONNX (%.1f MB); largest difference from PyTorch on %d images: %.2e",
+        config.model,
+        len(onnx) / 2**20,
+        config.check_batch,
+        difference,
+    )
+    return {
+        "run": config.model,
+        "onnx": onnx,
+        "readme": _readme(config, trained.vocabulary["names"], model.config.image_size, difference),
+    }
 
 
 def _readme(config: ExportConfig, names: list[str], size: int, difference: float) -> str:
-    return "\n".join([
-        f"# `{config.model}` as ONNX ({config.which} model, version {config.model_version or 'latest'})",
-        "",
-        f"- input `images`: float32, N×3×{size}×{size} (N any), RGB resized to {size}×{size} (square, bicubic, "
-        f"no crop) and normalised with CLIP's mean {list(OPENAI_DATASET_MEAN)} and std {list(OPENAI_DATASET_STD)}",
-        f"- output `scores`: float32, N×{len(names)} sigmoid scores in this class order: {', '.join(names)}",
-        "- the label embeddings are folded in: no text input",
-        f"- checked against PyTorch on {config.check_batch} images: largest difference {difference:.2e}",
-        "",
-        "```python",
-        "import onnxruntime",
-        "session = onnxruntime.InferenceSession(\"model.onnx\")",
-        "scores = session.run([\"scores\"], {\"images\": images})[0]  # images: the array described above",
-        "```",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"# `{config.model}` as ONNX ({config.which} model, version {config.model_version or 'latest'})",
+            "",
+            f"- input `images`: float32, N×3×{size}×{size} (N any), RGB resized to {size}×{size} (square, bicubic, "
+            f"no crop) and normalised with CLIP's mean {list(OPENAI_DATASET_MEAN)} and std {list(OPENAI_DATASET_STD)}",
+            f"- output `scores`: float32, N×{len(names)} sigmoid scores in this class order: {', '.join(names)}",
+            "- the label embeddings are folded in: no text input",
+            f"- checked against PyTorch on {config.check_batch} images: largest difference {difference:.2e}",
+            "",
+            "```python",
+            "import onnxruntime",
+            'session = onnxruntime.InferenceSession("model.onnx")',
+            'scores = session.run(["scores"], {"images": images})[0]  # images: the array described above',
+            "```",
+            "",
+        ]
+    )

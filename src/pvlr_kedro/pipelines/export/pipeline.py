@@ -8,5 +8,8 @@ from pvlr_kedro.pipelines.export.nodes import export_model
 
 
 def create_pipeline() -> Pipeline:
-    return Pipeline([Node(export_model, inputs="params:export", outputs="onnx", name="export_model")],
-                    namespace="export", parameters={"params:export": "params:export"})
+    return Pipeline(
+        [Node(export_model, inputs="params:export", outputs="onnx", name="export_model")],
+        namespace="export",
+        parameters={"params:export": "params:export"},
+    )

@@ -21,7 +21,9 @@ def prepare_source(benchmark: dict, namespace: str) -> SourceConfig:
     A block with a ``generator`` (the demo, and every benchmark in the ``smoke`` environment)
     first has the demo set generated where it points, in COCO format.
     """
-    source = SourceConfig.from_params(benchmark, namespace, base=find_kedro_project(Path.cwd()) or Path.cwd())
+    source = SourceConfig.from_params(
+        benchmark, namespace, base=find_kedro_project(Path.cwd()) or Path.cwd()
+    )
     if benchmark.get("generator") is not None:
         generate_demo_dataset(source, benchmark["generator"])
     return source
@@ -30,22 +32,50 @@ def prepare_source(benchmark: dict, namespace: str) -> SourceConfig:
 def generate_demo_dataset(source: SourceConfig, generator: dict) -> None:
     """Generate the demo set (COCO format) at ``source``'s root and file names."""
     if source.format != "coco":
-        raise IngestionError(f"`{source.namespace}.generator` writes COCO files: set `{source.namespace}.format: coco`")
+        raise IngestionError(
+            f"`{source.namespace}.generator` writes COCO files: set `{source.namespace}.format: coco`"
+        )
     config = from_params(DemoConfig, dict(generator), f"{source.namespace}.generator")
-    layout = {"train": (source.options.train_annotations, source.options.train_images),
-              "test": (source.options.test_annotations, source.options.test_images)}
+    layout = {
+        "train": (source.options.train_annotations, source.options.train_images),
+        "test": (source.options.test_annotations, source.options.test_images),
+    }
     written = generate_demo(source.root, config, layout)
-    log.info("%s demo data set under %s", "Generated the" if written else "Reusing the unchanged", source.root)
+    log.info(
+        "%s demo data set under %s",
+        "Generated the" if written else "Reusing the unchanged",
+        source.root,
+    )
 
 
 def ingest_annotations(source: SourceConfig) -> dict:
     """Read and check the benchmark's annotations: table, vocabulary, summary, and the image source
     (the absolute root and a signature of the images) that every run on the benchmark reads."""
     table, vocabulary, summary = read_source(source)
-    summary = {"benchmark": source.namespace, "format": source.format, "root": str(source.root), **summary}
-    image_source = {"root": str(source.root), "format": source.format, "signature": summary["image_signature"],
-                    "image_cache": source.image_cache}
-    log.info("%s: %d train / %d test images, %d classes, dropped %s, skipped %s", source.namespace,
-             summary["images"]["train"], summary["images"]["test"], len(vocabulary["names"]),
-             summary["dropped"], summary["skipped"])
-    return {"annotations": table, "vocabulary": vocabulary, "ingestion_summary": summary, "image_source": image_source}
+    summary = {
+        "benchmark": source.namespace,
+        "format": source.format,
+        "root": str(source.root),
+        **summary,
+    }
+    image_source = {
+        "root": str(source.root),
+        "format": source.format,
+        "signature": summary["image_signature"],
+        "image_cache": source.image_cache,
+    }
+    log.info(
+        "%s: %d train / %d test images, %d classes, dropped %s, skipped %s",
+        source.namespace,
+        summary["images"]["train"],
+        summary["images"]["test"],
+        len(vocabulary["names"]),
+        summary["dropped"],
+        summary["skipped"],
+    )
+    return {
+        "annotations": table,
+        "vocabulary": vocabulary,
+        "ingestion_summary": summary,
+        "image_source": image_source,
+    }

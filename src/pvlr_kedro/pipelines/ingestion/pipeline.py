@@ -14,7 +14,13 @@ def create_pipeline(namespace: str) -> Pipeline:
     prepare = bind(prepare_source, namespace=namespace)
     nodes = [
         Node(prepare, inputs="params:benchmark", outputs="source", name="prepare_source"),
-        Node(ingest_annotations, inputs="source", name="ingest_annotations",
-             outputs=named("annotations", "vocabulary", "ingestion_summary", "image_source")),
+        Node(
+            ingest_annotations,
+            inputs="source",
+            name="ingest_annotations",
+            outputs=named("annotations", "vocabulary", "ingestion_summary", "image_source"),
+        ),
     ]
-    return Pipeline(nodes, namespace=namespace, parameters={"params:benchmark": f"params:{namespace}"})
+    return Pipeline(
+        nodes, namespace=namespace, parameters={"params:benchmark": f"params:{namespace}"}
+    )

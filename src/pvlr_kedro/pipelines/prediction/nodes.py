@@ -47,19 +47,31 @@ class PredictConfig:
             return self.classes
         path = Path(self.classes)
         if not path.is_file():
-            raise FileNotFoundError(f"predict.classes: no file {path} (give a list of names, or a text file with "
-                                    f"one name a line)")
-        return [line.strip() for line in path.read_text(encoding="utf-8-sig").splitlines() if line.strip()]
+            raise FileNotFoundError(
+                f"predict.classes: no file {path} (give a list of names, or a text file with "
+                f"one name a line)"
+            )
+        return [
+            line.strip()
+            for line in path.read_text(encoding="utf-8-sig").splitlines()
+            if line.strip()
+        ]
 
 
 def load_predictor(predict: dict, run: str | None = None) -> Predictor:
     """The predictor of a run's saved model (its latest version, or ``predict.model_version``)."""
     config = PredictConfig.from_params(predict)
     trained = load_run_model(run or config.model, config.model_version)
-    predictor = Predictor.from_bundle(trained, config.which, batch_size=config.batch_size, device=config.device)
+    predictor = Predictor.from_bundle(
+        trained, config.which, batch_size=config.batch_size, device=config.device
+    )
     predictor.use_classes(config.class_list())
     if predictor.new_classes:
-        log.info("predict: classes new to run `%s`: %s", run or config.model, ", ".join(predictor.new_classes))
+        log.info(
+            "predict: classes new to run `%s`: %s",
+            run or config.model,
+            ", ".join(predictor.new_classes),
+        )
     return predictor
 
 
@@ -72,8 +84,13 @@ def list_images(predict: dict) -> pd.DataFrame:
     source = Path(PredictConfig.from_params(predict).images)
     if source.is_dir():
         files = image_files(source)
-        table = pd.DataFrame({"path": [f.relative_to(source).as_posix() for f in files], "file": files,
-                              "labels": None})
+        table = pd.DataFrame(
+            {
+                "path": [f.relative_to(source).as_posix() for f in files],
+                "file": files,
+                "labels": None,
+            }
+        )
     elif source.is_file() and source.suffix.lower() == ".csv":
         table = _listed_images(source)
     else:
@@ -87,18 +104,28 @@ def _listed_images(csv: Path) -> pd.DataFrame:
     table = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     if "path" not in table:
         raise ValueError(f"{csv}: a `path` column is needed (found: {', '.join(table.columns)})")
-    labels = (table["labels"].map(lambda cell: [n.strip() for n in cell.split("|") if n.strip()])
-              if "labels" in table else None)
-    return pd.DataFrame({"path": table["path"], "file": [csv.parent / p for p in table["path"]], "labels": labels})
+    labels = (
+        table["labels"].map(lambda cell: [n.strip() for n in cell.split("|") if n.strip()])
+        if "labels" in table
+        else None
+    )
+    return pd.DataFrame(
+        {"path": table["path"], "file": [csv.parent / p for p in table["path"]], "labels": labels}
+    )
 
 
 def score_images(predictor: Predictor, images: pd.DataFrame) -> dict:
     """Scores of every readable image; the unreadable ones listed with their reason."""
-    prediction = predictor.predict_files(list(images["file"]), list(images["path"]),
-                                         progress=lambda batches: tqdm(batches, desc="predict", leave=False))
+    prediction = predictor.predict_files(
+        list(images["file"]),
+        list(images["path"]),
+        progress=lambda batches: tqdm(batches, desc="predict", leave=False),
+    )
     if len(prediction.skipped):
-        log.warning("predict: %d image(s) could not be read and were skipped (listed in predict.skipped)",
-                    len(prediction.skipped))
+        log.warning(
+            "predict: %d image(s) could not be read and were skipped (listed in predict.skipped)",
+            len(prediction.skipped),
+        )
     return {"scores": prediction.scores, "skipped": prediction.skipped}
 
 
@@ -109,9 +136,13 @@ def label_images(scores: pd.DataFrame, predict: dict) -> pd.DataFrame:
     rows = []
     for path, values in zip(scores["path"], scores[classes].to_numpy()):
         ranked = sorted(zip(classes, values), key=lambda item: -item[1])
-        rows.append({"path": path,
-                     "labels": _listing((n, v) for n, v in ranked if v >= config.threshold),
-                     f"top{config.top_k}": _listing(ranked[: config.top_k])})
+        rows.append(
+            {
+                "path": path,
+                "labels": _listing((n, v) for n, v in ranked if v >= config.threshold),
+                f"top{config.top_k}": _listing(ranked[: config.top_k]),
+            }
+        )
     return pd.DataFrame(rows, columns=["path", "labels", f"top{config.top_k}"])
 
 
@@ -123,28 +154,38 @@ def draw_contact_sheet(labels: pd.DataFrame, images: pd.DataFrame, predict: dict
     """A grid of the first images with their predicted labels (above the threshold, else the top-k)."""
     shown = labels.head(PredictConfig.from_params(predict).sheet_images)
     files = _files(images)
-    captions = [f"{row['path']}\n" + (row["labels"] or f"(below threshold) {row.iloc[2]}").replace(" | ", "\n")
-                for _, row in shown.iterrows()]
+    captions = [
+        f"{row['path']}\n"
+        + (row["labels"] or f"(below threshold) {row.iloc[2]}").replace(" | ", "\n")
+        for _, row in shown.iterrows()
+    ]
     return pictures.contact_sheet([_thumbnail(files[p]) for p in shown["path"]], captions)
 
 
-def draw_attention(predictor: Predictor, scores: pd.DataFrame, images: pd.DataFrame, predict: dict) -> dict:
+def draw_attention(
+    predictor: Predictor, scores: pd.DataFrame, images: pd.DataFrame, predict: dict
+) -> dict:
     """One picture per image: the attention of the explained classes (``predict.explain``, else its
     top-k) in DMA's visual-to-semantic map and CAP's cross-attention, over the image."""
     config = PredictConfig.from_params(predict)
     unknown = sorted(set(config.explain or []) - set(predictor.classes))
     if unknown:
-        raise ValueError(f"predict.explain: {', '.join(unknown)} not among the classes scored "
-                         f"(add them to predict.classes)")
+        raise ValueError(
+            f"predict.explain: {', '.join(unknown)} not among the classes scored "
+            f"(add them to predict.classes)"
+        )
     files = _files(images)
     out = {}
     for _, row in scores.head(config.attention_images).iterrows():
         values = row.iloc[1:].astype(float)
         chosen = config.explain or list(values.sort_values(ascending=False).index[: config.top_k])
         picture = load_rgb(files[row["path"]])
-        maps = {ATTENTION_MAPS[key]: grid for key, grid in predictor.attention(picture, chosen).items()}
-        out[_partition(row["path"])] = pictures.attention_overlay(picture, maps, chosen,
-                                                                  [values[name] for name in chosen])
+        maps = {
+            ATTENTION_MAPS[key]: grid for key, grid in predictor.attention(picture, chosen).items()
+        }
+        out[_partition(row["path"])] = pictures.attention_overlay(
+            picture, maps, chosen, [values[name] for name in chosen]
+        )
     return out
 
 
@@ -167,9 +208,13 @@ def draw_qualitative_table(scores: pd.DataFrame, images: pd.DataFrame, predict: 
     if truth.notna().any():
         columns["Ground truth"] = [list(truth.get(path) or []) for path in shown["path"]]
     if config.baseline:
-        baseline = load_predictor({**predict, "model_version": None, "classes": list(scores.columns[1:])},
-                                  run=config.baseline)
-        other = baseline.predict_files([files[p] for p in shown["path"]], list(shown["path"])).scores
+        baseline = load_predictor(
+            {**predict, "model_version": None, "classes": list(scores.columns[1:])},
+            run=config.baseline,
+        )
+        other = baseline.predict_files(
+            [files[p] for p in shown["path"]], list(shown["path"])
+        ).scores
         columns[f"Baseline: {config.baseline}"] = _above(other, config.threshold)
     columns[f"PVLR: {config.model}"] = _above(shown, config.threshold)
     return pictures.qualitative_table([_thumbnail(files[p]) for p in shown["path"]], columns)
@@ -177,8 +222,10 @@ def draw_qualitative_table(scores: pd.DataFrame, images: pd.DataFrame, predict: 
 
 def _above(scores: pd.DataFrame, threshold: float) -> list[list[str]]:
     classes = scores.columns[1:]
-    return [[name for name, value in zip(classes, values) if value >= threshold]
-            for values in scores[classes].to_numpy()]
+    return [
+        [name for name, value in zip(classes, values) if value >= threshold]
+        for values in scores[classes].to_numpy()
+    ]
 
 
 def _thumbnail(file) -> object:
@@ -187,16 +234,26 @@ def _thumbnail(file) -> object:
     return picture
 
 
-def prediction_report(predictor: Predictor, scores: pd.DataFrame, skipped: pd.DataFrame, predict: dict) -> str:
+def prediction_report(
+    predictor: Predictor, scores: pd.DataFrame, skipped: pd.DataFrame, predict: dict
+) -> str:
     """What was scored, by which model, with which classes (the new ones named), and what was skipped."""
     config = PredictConfig.from_params(predict)
-    lines = [f"# Predictions of run `{config.model}` ({config.which} model, version "
-             f"{config.model_version or 'latest'})", "",
-             f"Images: {len(scores)} scored, {len(skipped)} skipped (unreadable; listed in predict.skipped) "
-             f"from `{config.images}`.", "",
-             f"Classes scored ({len(predictor.classes)}): {', '.join(predictor.classes)}.", ""]
+    lines = [
+        f"# Predictions of run `{config.model}` ({config.which} model, version "
+        f"{config.model_version or 'latest'})",
+        "",
+        f"Images: {len(scores)} scored, {len(skipped)} skipped (unreadable; listed in predict.skipped) "
+        f"from `{config.images}`.",
+        "",
+        f"Classes scored ({len(predictor.classes)}): {', '.join(predictor.classes)}.",
+        "",
+    ]
     if predictor.new_classes:
-        lines += [f"New classes, not in the trained vocabulary (scored with no retraining through the frozen "
-                  f"text encoder): {', '.join(predictor.new_classes)}.", ""]
+        lines += [
+            f"New classes, not in the trained vocabulary (scored with no retraining through the frozen "
+            f"text encoder): {', '.join(predictor.new_classes)}.",
+            "",
+        ]
     lines += [f"Labels: scores ≥ {config.threshold}; top {config.top_k} listed beside them.", ""]
     return "\n".join(lines)

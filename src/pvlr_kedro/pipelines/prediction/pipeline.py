@@ -22,16 +22,38 @@ def create_pipeline() -> Pipeline:
     nodes = [
         Node(load_predictor, inputs="params:predict", outputs="predictor", name="load_predictor"),
         Node(list_images, inputs="params:predict", outputs="images", name="list_images"),
-        Node(score_images, inputs=["predictor", "images"], outputs=named("scores", "skipped"),
-             name="score_images"),
-        Node(label_images, inputs=["scores", "params:predict"], outputs="labels", name="label_images"),
-        Node(draw_contact_sheet, inputs=["labels", "images", "params:predict"], outputs="sheet",
-             name="draw_contact_sheet"),
-        Node(draw_attention, inputs=["predictor", "scores", "images", "params:predict"], outputs="attention",
-             name="draw_attention"),
-        Node(draw_qualitative_table, inputs=["scores", "images", "params:predict"], outputs="qualitative",
-             name="draw_qualitative_table"),
-        Node(prediction_report, inputs=["predictor", "scores", "skipped", "params:predict"], outputs="report",
-             name="prediction_report"),
+        Node(
+            score_images,
+            inputs=["predictor", "images"],
+            outputs=named("scores", "skipped"),
+            name="score_images",
+        ),
+        Node(
+            label_images, inputs=["scores", "params:predict"], outputs="labels", name="label_images"
+        ),
+        Node(
+            draw_contact_sheet,
+            inputs=["labels", "images", "params:predict"],
+            outputs="sheet",
+            name="draw_contact_sheet",
+        ),
+        Node(
+            draw_attention,
+            inputs=["predictor", "scores", "images", "params:predict"],
+            outputs="attention",
+            name="draw_attention",
+        ),
+        Node(
+            draw_qualitative_table,
+            inputs=["scores", "images", "params:predict"],
+            outputs="qualitative",
+            name="draw_qualitative_table",
+        ),
+        Node(
+            prediction_report,
+            inputs=["predictor", "scores", "skipped", "params:predict"],
+            outputs="report",
+            name="prediction_report",
+        ),
     ]
     return Pipeline(nodes, namespace="predict", parameters={"params:predict": "params:predict"})

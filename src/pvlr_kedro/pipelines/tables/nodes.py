@@ -17,26 +17,50 @@ def measure_training_step(vocabulary: dict, recipe: dict, timing: dict) -> dict:
     seed_everything(train.seed)
     device = train.torch_device()
     model = build_model(recipe["model"], vocabulary["prompt_names"]).to(device)
-    seconds = time_training_step(model, timing["batch_size"], recipe["model"]["image_size"],
-                                 LossConfig.from_params(recipe["loss"]), steps=timing["steps"], warmup=timing["warmup"],
-                                 train=train)
-    return {"seconds": seconds, "batch_size": timing["batch_size"], "device": str(device),
-            "bf16_autocast": train.amp and device.type == "cuda", "accumulate": train.accumulate,
-            "text_checkpointing": model.config.text_checkpointing,
-            "text_context": model.config.text_context,
-            "image_size": recipe["model"]["image_size"], "backbone": recipe["model"]["backbone"]}
+    seconds = time_training_step(
+        model,
+        timing["batch_size"],
+        recipe["model"]["image_size"],
+        LossConfig.from_params(recipe["loss"]),
+        steps=timing["steps"],
+        warmup=timing["warmup"],
+        train=train,
+    )
+    return {
+        "seconds": seconds,
+        "batch_size": timing["batch_size"],
+        "device": str(device),
+        "bf16_autocast": train.amp and device.type == "cuda",
+        "accumulate": train.accumulate,
+        "text_checkpointing": model.config.text_checkpointing,
+        "text_context": model.config.text_context,
+        "image_size": recipe["model"]["image_size"],
+        "backbone": recipe["model"]["backbone"],
+    }
 
 
-def report_paper_table(spec: dict, smoke: bool, *inputs, table: str, benchmarks: list[str], keys: list[tuple],
-                       timed: bool):
+def report_paper_table(
+    spec: dict,
+    smoke: bool,
+    *inputs,
+    table: str,
+    benchmarks: list[str],
+    keys: list[tuple],
+    timed: bool,
+):
     """Inputs: one ingestion summary per benchmark, then per (benchmark, row) metrics, recipe, history
     (and timing): the report's Markdown, its CSV table, and for figures a picture."""
     summaries = dict(zip(benchmarks, inputs[: len(benchmarks)]))
     parts = RESULT_PARTS + (("timing",) if timed else ())
-    flat = inputs[len(benchmarks):]
-    results = {key: dict(zip(parts, flat[i * len(parts): (i + 1) * len(parts)])) for i, key in enumerate(keys)}
+    flat = inputs[len(benchmarks) :]
+    results = {
+        key: dict(zip(parts, flat[i * len(parts) : (i + 1) * len(parts)]))
+        for i, key in enumerate(keys)
+    }
     frame = paper_tables.build_table(spec, results)
-    smoke = smoke or any(result["recipe"].get("smoke") for result in results.values())  # provenance travels
+    smoke = smoke or any(
+        result["recipe"].get("smoke") for result in results.values()
+    )  # provenance travels
     markdown = paper_tables.markdown_report(table, spec, smoke, summaries, results, frame)
     outputs = [markdown, frame.rename_axis("row").reset_index()]
     if spec.get("plot"):

@@ -11,7 +11,11 @@ from kedro.pipeline import Node, Pipeline
 
 from pvlr_kedro.pipelines import bind
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
-from pvlr_kedro.pipelines.tables.nodes import RESULT_PARTS, measure_training_step, report_paper_table
+from pvlr_kedro.pipelines.tables.nodes import (
+    RESULT_PARTS,
+    measure_training_step,
+    report_paper_table,
+)
 from pvlr_kedro.pipelines.training import pipeline as training
 
 ROW_KEYS = {"label", "model", "train", "loss", "eval"}
@@ -22,7 +26,9 @@ def create_pipeline(table: str, spec: dict) -> Pipeline:
     for row, delta in spec["rows"].items():
         unknown = sorted(set(delta or {}) - ROW_KEYS)
         if unknown:
-            raise ValueError(f"{table}.rows.{row}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(ROW_KEYS))})")
+            raise ValueError(
+                f"{table}.rows.{row}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(ROW_KEYS))})"
+            )
     benchmarks = list(spec["benchmarks"])
     keys = [(benchmark, row) for benchmark in benchmarks for row in spec["rows"]]
     timed = "timing" in spec
@@ -30,16 +36,48 @@ def create_pipeline(table: str, spec: dict) -> Pipeline:
     report_inputs = [f"{benchmark}.ingestion_summary" for benchmark in benchmarks]
     for benchmark, row in keys:
         run = f"{table}.{benchmark}.{row}"
-        parts.append(training.create_pipeline(run, benchmark, ["params:paper", f"params:{benchmark}",
-                                                               f"params:{table}.rows.{row}"]))
+        parts.append(
+            training.create_pipeline(
+                run,
+                benchmark,
+                ["params:paper", f"params:{benchmark}", f"params:{table}.rows.{row}"],
+            )
+        )
         report_inputs += [f"{run}.{part}" for part in RESULT_PARTS]
         if timed:
-            parts.append(Pipeline([Node(measure_training_step, name="measure_training_step", namespace=run,
-                                        inputs=[f"{benchmark}.vocabulary", f"{run}.recipe", f"params:{table}.timing"],
-                                        outputs=f"{run}.step_seconds")]))
+            parts.append(
+                Pipeline(
+                    [
+                        Node(
+                            measure_training_step,
+                            name="measure_training_step",
+                            namespace=run,
+                            inputs=[
+                                f"{benchmark}.vocabulary",
+                                f"{run}.recipe",
+                                f"params:{table}.timing",
+                            ],
+                            outputs=f"{run}.step_seconds",
+                        )
+                    ]
+                )
+            )
             report_inputs.append(f"{run}.step_seconds")
     report = bind(report_paper_table, table=table, benchmarks=benchmarks, keys=keys, timed=timed)
-    outputs = [f"{table}.report_markdown", f"{table}.report_table"] + ([f"{table}.report_plot"] if spec.get("plot") else [])
-    parts.append(Pipeline([Node(report, inputs=[f"params:{table}", "params:smoke", *report_inputs], outputs=outputs,
-                                name="report", namespace=table)]))
+    outputs = [f"{table}.report_markdown", f"{table}.report_table"] + (
+        [f"{table}.report_plot"] if spec.get("plot") else []
+    )
+    parts.append(
+        Pipeline(
+            [
+                Node(
+                    report,
+                    inputs=[f"params:{table}", "params:smoke", *report_inputs],
+                    outputs=outputs,
+                    name="report",
+                    namespace=table,
+                )
+            ]
+        )
+    )
     return sum(parts, Pipeline([]))

@@ -18,12 +18,20 @@ from pvlr_kedro.pvlr.image_cache import LOSSLESS_STORES, CachedImages, build_ima
 from pvlr_kedro.pvlr.losses import LossConfig
 from pvlr_kedro.pvlr.metrics import EvalConfig, chance_map, multilabel_metrics
 from pvlr_kedro.pvlr.model import encode_hard_prompt_embeddings
-from pvlr_kedro.pvlr.training import EXECUTION_KEYS, TrainConfig, fit, predict_dataset, seed_everything
+from pvlr_kedro.pvlr.training import (
+    EXECUTION_KEYS,
+    TrainConfig,
+    fit,
+    predict_dataset,
+    seed_everything,
+)
 from pvlr_kedro.reporting import figures, tables
 
 log = logging.getLogger(__name__)
-SMOKE_BANNER = ("**SMOKE RUN**: a tiny randomly initialised backbone on generated stand-in data, trained briefly. "
-                "These numbers test the pipeline; they are **not comparable with the paper's**.")
+SMOKE_BANNER = (
+    "**SMOKE RUN**: a tiny randomly initialised backbone on generated stand-in data, trained briefly. "
+    "These numbers test the pipeline; they are **not comparable with the paper's**."
+)
 RUN_BLOCKS = {"model": PVLRConfig, "train": TrainConfig, "loss": LossConfig, "eval": EvalConfig}
 CHECKPOINT_ROOT = Path("data/06_models")
 
@@ -62,7 +70,9 @@ def encode_hard_prompts(vocabulary: dict, recipe: dict):
     return encode_hard_prompt_embeddings(recipe["model"], vocabulary["prompt_names"])
 
 
-def cache_images(annotations: pd.DataFrame, image_source: dict, recipe: dict, cache_root: str) -> dict:
+def cache_images(
+    annotations: pd.DataFrame, image_source: dict, recipe: dict, cache_root: str
+) -> dict:
     """The run's pictures: the benchmark's image cache at the model's input size, built (or resumed,
     or found complete) under ``cache_root`` when ``<benchmark>.image_cache`` names a store; else the
     image files themselves (``store`` None)."""
@@ -70,14 +80,28 @@ def cache_images(annotations: pd.DataFrame, image_source: dict, recipe: dict, ca
     if not store:
         return {"store": None, "size": size}
     folder = Path(cache_root).resolve() / recipe["benchmark"] / f"{size}px-{store}"
-    build_image_cache(folder, Path(image_source["root"]), annotations["path"].tolist(),
-                      annotations["image_id"].astype(str).tolist(), size, store, image_source["signature"],
-                      workers=os.cpu_count() or 1, progress=TrainConfig.from_params(recipe["train"]).progress_bar)
+    build_image_cache(
+        folder,
+        Path(image_source["root"]),
+        annotations["path"].tolist(),
+        annotations["image_id"].astype(str).tolist(),
+        size,
+        store,
+        image_source["signature"],
+        workers=os.cpu_count() or 1,
+        progress=TrainConfig.from_params(recipe["train"]).progress_bar,
+    )
     return {"store": store, "size": size, "folder": str(folder)}
 
 
-def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddings, recipe: dict,
-                image_source: dict, images: dict) -> dict:
+def train_model(
+    annotations: pd.DataFrame,
+    vocabulary: dict,
+    hard_prompt_embeddings,
+    recipe: dict,
+    image_source: dict,
+    images: dict,
+) -> dict:
     """Train (or resume) the run's model: ``model`` (the trained bundle) and ``history`` (per epoch).
 
     With ``train.devices`` or ``train.nodes`` above 1 the training runs in that many processes
@@ -86,53 +110,104 @@ def train_model(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddi
     leaving evaluation, the report and the run's outputs to machine 0.
     """
     config = TrainConfig.from_params(recipe["train"])
-    folder = CHECKPOINT_ROOT.resolve() / recipe["run"] / "checkpoints" / run_fingerprint(
-        annotations, vocabulary, recipe, image_source, images)
-    arguments = (annotations, vocabulary, hard_prompt_embeddings, recipe, image_source, images, folder)
+    folder = (
+        CHECKPOINT_ROOT.resolve()
+        / recipe["run"]
+        / "checkpoints"
+        / run_fingerprint(annotations, vocabulary, recipe, image_source, images)
+    )
+    arguments = (
+        annotations,
+        vocabulary,
+        hard_prompt_embeddings,
+        recipe,
+        image_source,
+        images,
+        folder,
+    )
     plan = config.launch_plan()
-    result = train_process(*arguments) if plan.world_size == 1 else launch(train_process, arguments, plan)
+    result = (
+        train_process(*arguments)
+        if plan.world_size == 1
+        else launch(train_process, arguments, plan)
+    )
     if result is None:
-        log.info("run `%s`: machine %d of %d has done its part of the training; machine 0 evaluates, reports and "
-                 "saves the run's outputs", recipe["run"], plan.node_rank, plan.nodes)
+        log.info(
+            "run `%s`: machine %d of %d has done its part of the training; machine 0 evaluates, reports and "
+            "saves the run's outputs",
+            recipe["run"],
+            plan.node_rank,
+            plan.nodes,
+        )
         raise SystemExit(0)
     model_config, final, ema, history = result
-    history = pd.DataFrame(history).assign(device=str(config.torch_device()), processes=plan.world_size)
+    history = pd.DataFrame(history).assign(
+        device=str(config.torch_device()), processes=plan.world_size
+    )
     return {"model": TrainedModel(model_config, vocabulary, final, ema), "history": history}
 
 
-def train_process(annotations: pd.DataFrame, vocabulary: dict, hard_prompt_embeddings, recipe: dict,
-                  image_source: dict, images: dict, folder: Path) -> tuple[dict, dict, dict, list[dict]]:
+def train_process(
+    annotations: pd.DataFrame,
+    vocabulary: dict,
+    hard_prompt_embeddings,
+    recipe: dict,
+    image_source: dict,
+    images: dict,
+    folder: Path,
+) -> tuple[dict, dict, dict, list[dict]]:
     """The training of one process (the only one, or one rank of a process group): (model config,
     final weights, EMA weights, history), on the CPU."""
     config = TrainConfig.from_params(recipe["train"])
     seed_everything(config.seed)
     model = build_model(recipe["model"], vocabulary["prompt_names"], hard_prompt_embeddings)
-    train_set, test_set = (split_dataset(annotations, split, image_source, images, vocabulary, recipe)
-                           for split in ("train", "test"))
+    train_set, test_set = (
+        split_dataset(annotations, split, image_source, images, vocabulary, recipe)
+        for split in ("train", "test")
+    )
     if not (test_set.targets.bool() & ~test_set.ignore).any():
-        raise ValueError(f"run `{recipe['run']}`: no test image has any (non-ignored) label, so mAP is undefined: "
-                         f"check the test annotations of `{recipe['benchmark']}`")
-    final, ema, history = fit(model, train_set, test_set, config, LossConfig.from_params(recipe["loss"]), folder)
-    return dataclasses.asdict(model.config), _cpu(final.state_dict()), _cpu(ema.state_dict()), history
+        raise ValueError(
+            f"run `{recipe['run']}`: no test image has any (non-ignored) label, so mAP is undefined: "
+            f"check the test annotations of `{recipe['benchmark']}`"
+        )
+    final, ema, history = fit(
+        model, train_set, test_set, config, LossConfig.from_params(recipe["loss"]), folder
+    )
+    return (
+        dataclasses.asdict(model.config),
+        _cpu(final.state_dict()),
+        _cpu(ema.state_dict()),
+        history,
+    )
 
 
-def run_fingerprint(annotations: pd.DataFrame, vocabulary: dict, recipe: dict, image_source: dict,
-                    images: dict) -> str:
+def run_fingerprint(
+    annotations: pd.DataFrame, vocabulary: dict, recipe: dict, image_source: dict, images: dict
+) -> str:
     """What a run computes: model, training semantics, loss, vocabulary and training data (labels, the
     images' root and signature, and a lossy image cache's store) — not how it executes (a lossless
     cache gives the very pixels of the files)."""
     semantics = {key: value for key, value in recipe["train"].items() if key not in EXECUTION_KEYS}
     rows = annotations[annotations["split"] == "train"]
-    data = [(i, [int(x) for x in labels], [int(x) for x in ignore])
-            for i, labels, ignore in zip(rows["image_id"], rows["labels"], rows["ignore"])]
+    data = [
+        (i, [int(x) for x in labels], [int(x) for x in ignore])
+        for i, labels, ignore in zip(rows["image_id"], rows["labels"], rows["ignore"])
+    ]
     source = {key: image_source[key] for key in ("root", "format", "signature")}
     lossy = images["store"] not in (None, *LOSSLESS_STORES)
-    return fingerprint(recipe["model"], semantics, recipe["loss"], vocabulary, data,
-                       {**source, "image_cache": images["store"]} if lossy else source)
+    return fingerprint(
+        recipe["model"],
+        semantics,
+        recipe["loss"],
+        vocabulary,
+        data,
+        {**source, "image_cache": images["store"]} if lossy else source,
+    )
 
 
-def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dict, image_source: dict,
-                   images: dict) -> dict:
+def evaluate_model(
+    trained: TrainedModel, annotations: pd.DataFrame, recipe: dict, image_source: dict, images: dict
+) -> dict:
     """``scores``: the test split's scores of the reported (EMA) model; ``metrics``: both the final and the
     EMA model's."""
     config, train = EvalConfig.from_params(recipe["eval"]), TrainConfig.from_params(recipe["train"])
@@ -143,22 +218,38 @@ def evaluate_model(trained: TrainedModel, annotations: pd.DataFrame, recipe: dic
     for which in ("final", "ema"):
         scores[which] = predict_dataset(trained.build(which), test_set, train, config.batch_size)
         if not np.isfinite(scores[which]).all():
-            raise FloatingPointError(f"run `{recipe['run']}`: the {which} model's test scores contain NaN or infinity "
-                                     f"({int((~np.isfinite(scores[which])).sum())} of {scores[which].size}); "
-                                     f"they are not reported")
-        metrics[which] = metrics_summary(scores[which], targets, ignore, vocabulary["names"], config)
+            raise FloatingPointError(
+                f"run `{recipe['run']}`: the {which} model's test scores contain NaN or infinity "
+                f"({int((~np.isfinite(scores[which])).sum())} of {scores[which].size}); "
+                f"they are not reported"
+            )
+        metrics[which] = metrics_summary(
+            scores[which], targets, ignore, vocabulary["names"], config
+        )
     metrics["reported"] = "ema"
     metrics["chance_mAP"] = chance_map(targets, ignore)
-    metrics["classes_without_positives"] = [n for n, ap in metrics["ema"]["ap"].items() if ap is None]
+    metrics["classes_without_positives"] = [
+        n for n, ap in metrics["ema"]["ap"].items() if ap is None
+    ]
     table = pd.DataFrame(scores["ema"], columns=vocabulary["names"])
     table.insert(0, "image_id", test_set.image_ids)
-    log.info("%s: test mAP %.4f (EMA), %.4f (final); chance %.4f", recipe["run"], metrics["ema"]["mAP"],
-             metrics["final"]["mAP"], metrics["chance_mAP"])
+    log.info(
+        "%s: test mAP %.4f (EMA), %.4f (final); chance %.4f",
+        recipe["run"],
+        metrics["ema"]["mAP"],
+        metrics["final"]["mAP"],
+        metrics["chance_mAP"],
+    )
     return {"scores": table, "metrics": metrics}
 
 
-def metrics_summary(scores: np.ndarray, targets: np.ndarray, ignore: np.ndarray, names: list[str],
-                    config: EvalConfig) -> dict:
+def metrics_summary(
+    scores: np.ndarray,
+    targets: np.ndarray,
+    ignore: np.ndarray,
+    names: list[str],
+    config: EvalConfig,
+) -> dict:
     """The protocol's metrics of one model as JSON: per-class AP by name (None without positives), top-k beside."""
     overall = multilabel_metrics(scores, targets, ignore, config.threshold)
     top = multilabel_metrics(scores, targets, ignore, config.threshold, top_k=config.top_k)
@@ -173,36 +264,70 @@ def _number(value) -> float | None:
     return None if value is None or np.isnan(value) else float(value)
 
 
-def split_dataset(annotations: pd.DataFrame, split: str, image_source: dict, images: dict, vocabulary: dict,
-                  recipe: dict) -> MultiLabelImages:
+def split_dataset(
+    annotations: pd.DataFrame,
+    split: str,
+    image_source: dict,
+    images: dict,
+    vocabulary: dict,
+    recipe: dict,
+) -> MultiLabelImages:
     """One split's pictures (from the image cache, or the files), targets and, for training, augmentation."""
     train = TrainConfig.from_params(recipe["train"])
-    rows = np.flatnonzero(annotations["split"].to_numpy() == split)  # the split's rows: cache rows too
+    rows = np.flatnonzero(
+        annotations["split"].to_numpy() == split
+    )  # the split's rows: cache rows too
     table = annotations.iloc[rows]
-    augmentation = Augmentation(train.seed, train.hflip, train.randaugment) if split == "train" else None
+    augmentation = (
+        Augmentation(train.seed, train.hflip, train.randaugment) if split == "train" else None
+    )
     if not images["store"]:
-        return MultiLabelImages.from_files(table, image_source["root"], len(vocabulary["names"]), images["size"],
-                                           augmentation)
-    return MultiLabelImages(table, len(vocabulary["names"]), CachedImages(images["folder"], rows), augmentation)
+        return MultiLabelImages.from_files(
+            table, image_source["root"], len(vocabulary["names"]), images["size"], augmentation
+        )
+    return MultiLabelImages(
+        table, len(vocabulary["names"]), CachedImages(images["folder"], rows), augmentation
+    )
 
 
-def report_run(metrics: dict, history: pd.DataFrame, scores: pd.DataFrame, annotations: pd.DataFrame,
-               recipe: dict) -> dict:
+def report_run(
+    metrics: dict,
+    history: pd.DataFrame,
+    scores: pd.DataFrame,
+    annotations: pd.DataFrame,
+    recipe: dict,
+) -> dict:
     """The Markdown report, the paper-layout CSV tables and the three figures, by output name."""
     names = list(scores.columns[1:])
-    rows = {"EMA model (reported)": tables.metrics_row(metrics["ema"]), "final model": tables.metrics_row(metrics["final"])}
+    rows = {
+        "EMA model (reported)": tables.metrics_row(metrics["ema"]),
+        "final model": tables.metrics_row(metrics["final"]),
+    }
     main = pd.DataFrame.from_dict(rows, orient="index")
-    per_class = pd.DataFrame.from_dict({label: tables.per_class_row(metrics[key]) for label, key in
-                                        (("EMA model (reported)", "ema"), ("final model", "final"))}, orient="index")
+    per_class = pd.DataFrame.from_dict(
+        {
+            label: tables.per_class_row(metrics[key])
+            for label, key in (("EMA model (reported)", "ema"), ("final model", "final"))
+        },
+        orient="index",
+    )
     markdown = _markdown(metrics, history, main, per_class, annotations, recipe)
     test = annotations[annotations["split"] == "test"].set_index("image_id").loc[scores["image_id"]]
-    targets, ignore = multi_hot(test["labels"], len(names)).numpy(), multi_hot(test["ignore"], len(names)).numpy()
-    figure_pr = figures.precision_recall_curves(scores[names].to_numpy(), targets, ignore == 0, names,
-                                                metrics["ema"]["ap"])
-    return {"report_markdown": markdown, "report_table": main.rename_axis("model").reset_index(),
-            "report_per_class": per_class.rename_axis("model").reset_index(),
-            "report_training_curves": figures.training_curves(history),
-            "report_ap_bars": figures.ap_bars(metrics["ema"]["ap"]), "report_pr_curves": figure_pr}
+    targets, ignore = (
+        multi_hot(test["labels"], len(names)).numpy(),
+        multi_hot(test["ignore"], len(names)).numpy(),
+    )
+    figure_pr = figures.precision_recall_curves(
+        scores[names].to_numpy(), targets, ignore == 0, names, metrics["ema"]["ap"]
+    )
+    return {
+        "report_markdown": markdown,
+        "report_table": main.rename_axis("model").reset_index(),
+        "report_per_class": per_class.rename_axis("model").reset_index(),
+        "report_training_curves": figures.training_curves(history),
+        "report_ap_bars": figures.ap_bars(metrics["ema"]["ap"]),
+        "report_pr_curves": figure_pr,
+    }
 
 
 def _markdown(metrics, history, main, per_class, annotations, recipe) -> str:
@@ -227,11 +352,17 @@ def _markdown(metrics, history, main, per_class, annotations, recipe) -> str:
     ]
     if EvalConfig.from_params(recipe["eval"]).report_best_epoch and "test_mAP_ema" in history:
         best = history.loc[history["test_mAP_ema"].idxmax()]
-        lines += ["", f"Best epoch chosen on the test set (as peers report; not the reported number): epoch "
-                      f"{int(best['epoch'])}, mAP {tables.percent(best['test_mAP_ema'])} (EMA)."]
+        lines += [
+            "",
+            f"Best epoch chosen on the test set (as peers report; not the reported number): epoch "
+            f"{int(best['epoch'])}, mAP {tables.percent(best['test_mAP_ema'])} (EMA).",
+        ]
     if metrics["classes_without_positives"]:
-        lines += ["", f"Classes without a positive in the test split (left out of mAP): "
-                      f"{', '.join(metrics['classes_without_positives'])}."]
+        lines += [
+            "",
+            f"Classes without a positive in the test split (left out of mAP): "
+            f"{', '.join(metrics['classes_without_positives'])}.",
+        ]
     lines += ["", "## Per-class AP (%)", "", tables.markdown_table(per_class), ""]
     return "\n".join(lines)
 

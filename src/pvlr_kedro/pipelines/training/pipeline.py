@@ -21,30 +21,72 @@ from pvlr_kedro.pipelines.training.nodes import (
     train_model,
 )
 
-REPORT_OUTPUTS = ["report_markdown", "report_table", "report_per_class", "report_training_curves",
-                  "report_ap_bars", "report_pr_curves"]
+REPORT_OUTPUTS = [
+    "report_markdown",
+    "report_table",
+    "report_per_class",
+    "report_training_curves",
+    "report_ap_bars",
+    "report_pr_curves",
+]
 
 
 def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
     """The template in namespace ``run``; ``layers`` are parameter names such as ``params:paper``."""
     recipe = bind(resolve_recipe, run=run, benchmark=benchmark)
     nodes = [
-        Node(recipe, inputs=["params:smoke", *layers], outputs="recipe", name="resolve_recipe", tags=["parameters"]),
-        Node(encode_hard_prompts, inputs=["vocabulary", "recipe"], outputs="hard_prompt_embeddings",
-             name="encode_hard_prompts"),
-        Node(cache_images, inputs=["annotations", "image_source", "recipe", "params:image_cache_root"],
-             outputs="images", name="cache_images"),
-        Node(train_model,
-             inputs=["annotations", "vocabulary", "hard_prompt_embeddings", "recipe", "image_source", "images"],
-             outputs=named("model", "history"), name="train_model"),
-        Node(evaluate_model, inputs=["model", "annotations", "recipe", "image_source", "images"],
-             outputs=named("scores", "metrics"), name="evaluate_model"),
-        Node(report_run, inputs=["metrics", "history", "scores", "annotations", "recipe"],
-             outputs=named(*REPORT_OUTPUTS), name="report_run"),
+        Node(
+            recipe,
+            inputs=["params:smoke", *layers],
+            outputs="recipe",
+            name="resolve_recipe",
+            tags=["parameters"],
+        ),
+        Node(
+            encode_hard_prompts,
+            inputs=["vocabulary", "recipe"],
+            outputs="hard_prompt_embeddings",
+            name="encode_hard_prompts",
+        ),
+        Node(
+            cache_images,
+            inputs=["annotations", "image_source", "recipe", "params:image_cache_root"],
+            outputs="images",
+            name="cache_images",
+        ),
+        Node(
+            train_model,
+            inputs=[
+                "annotations",
+                "vocabulary",
+                "hard_prompt_embeddings",
+                "recipe",
+                "image_source",
+                "images",
+            ],
+            outputs=named("model", "history"),
+            name="train_model",
+        ),
+        Node(
+            evaluate_model,
+            inputs=["model", "annotations", "recipe", "image_source", "images"],
+            outputs=named("scores", "metrics"),
+            name="evaluate_model",
+        ),
+        Node(
+            report_run,
+            inputs=["metrics", "history", "scores", "annotations", "recipe"],
+            outputs=named(*REPORT_OUTPUTS),
+            name="report_run",
+        ),
     ]
     return Pipeline(
-        nodes, namespace=run,
-        inputs={"annotations": f"{benchmark}.annotations", "vocabulary": f"{benchmark}.vocabulary",
-                "image_source": f"{benchmark}.image_source"},
+        nodes,
+        namespace=run,
+        inputs={
+            "annotations": f"{benchmark}.annotations",
+            "vocabulary": f"{benchmark}.vocabulary",
+            "image_source": f"{benchmark}.image_source",
+        },
         parameters={layer: layer for layer in ["params:smoke", "params:image_cache_root", *layers]},
     )
