@@ -30,9 +30,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from torchvision import transforms
-
 from coco_like import coco_like_jpegs
+from torchvision import transforms
 
 from pvlr_kedro.pvlr.data import Augmentation, ImageFiles, to_chw
 from pvlr_kedro.pvlr.image_cache import CachedImages, build_image_cache

@@ -9,6 +9,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, MemoryDataset
 
 from pvlr_kedro.configuration import file_parameters
+from pvlr_kedro.pvlr.recipe import Recipe
 
 
 class ValidateParametersFirst:
@@ -20,18 +21,14 @@ class ValidateParametersFirst:
     def __init__(self) -> None:
         self.configured: set[str] | None = None
 
-    @hook_impl(
-        tryfirst=True
-    )  # before any plugin's hook reads configuration relative to the working directory
+    # first: before any plugin's hook reads configuration relative to the working directory
+    @hook_impl(tryfirst=True)
     def after_context_created(self, context) -> None:
-        os.chdir(
-            context.project_path
-        )  # the catalog's relative paths: the same files from any subfolder
+        os.chdir(context.project_path)  # the catalog's relative paths, from any subfolder
         self.configured = set(file_parameters(context.project_path, context.env))
 
-    @hook_impl(
-        tryfirst=True
-    )  # before kedro-mlflow opens a run that a wrong parameter would leave open
+    # first: before kedro-mlflow opens a run that a wrong parameter would leave open
+    @hook_impl(tryfirst=True)
     def before_pipeline_run(self, run_params, pipeline, catalog) -> None:
         unknown = sorted(set(run_params.get("runtime_params") or {}) - (self.configured or set()))
         if self.configured is not None and unknown:
@@ -44,15 +41,14 @@ class ValidateParametersFirst:
             for node in pipeline.only_nodes_with_tags("parameters").nodes
             for recipe in node.run({name: catalog.load(name) for name in node.inputs}).values()
         ]
-        if any(
-            isinstance(r, dict) and (r.get("train") or {}).get("node_rank", 0) > 0 for r in recipes
-        ):
+        if any(isinstance(r, Recipe) and r.train.node_rank > 0 for r in recipes):
             keep_versioned_outputs_in_memory(pipeline, catalog)
 
 
 def keep_versioned_outputs_in_memory(pipeline, catalog) -> None:
-    """On a machine other than 0 of a multi-machine run (``train.node_rank`` > 0) the run's versioned
-    outputs stay in memory: machine 0 alone saves them (this machine's ``kedro run`` ends after training)."""
+    """On a machine other than 0 of a multi-machine run (``train.node_rank`` > 0) the run's
+    versioned outputs stay in memory: machine 0 alone saves them (this machine's ``kedro run``
+    ends after training)."""
     for name in pipeline.all_outputs():
         if isinstance(catalog.get(name), AbstractVersionedDataset):
             catalog[name] = MemoryDataset()

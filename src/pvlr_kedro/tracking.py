@@ -89,7 +89,8 @@ def saved_file(dataset) -> Path | None:
 def log_run(mlflow, run: str, data: dict, model_file: Path | None) -> None:
     """One nested MLflow run named ``run``: recipe, history, test metrics, report and model."""
     with mlflow.start_run(run_name=run, nested=True):
-        mlflow.log_params({name: str(value) for name, value in flat(data["recipe"]).items()})
+        recipe = data["recipe"].to_dict()
+        mlflow.log_params({name: str(value) for name, value in flat(recipe).items()})
         for epoch, values in epoch_metrics(data["history"]).items():
             mlflow.log_metrics(values, step=epoch)
         mlflow.log_metrics(final_metrics(data["metrics"]))

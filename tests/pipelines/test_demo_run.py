@@ -49,16 +49,18 @@ def test_scores_are_the_reported_models_and_reload_from_the_catalog(demo_run, mo
         latest(demo_run, "data/07_model_output/demo/scores.parquet/*/scores.parquet")
     )
     vocabulary = json.loads((demo_run / "data/03_primary/demo/vocabulary.json").read_text())
-    assert list(scores.columns) == ["image_id", *vocabulary["names"]] and len(scores) == 24
+    columns = ["image_id", "labels", "ignore", *vocabulary["names"]]
+    assert list(scores.columns) == columns and len(scores) == 24
     trained = load(demo_run, "demo.model")
     annotations = pd.read_parquet(demo_run / "data/03_primary/demo/annotations.parquet")
+    test_rows = annotations[annotations["split"] == "test"].reset_index(drop=True)
+    # the test targets travel with the scores: the very labels and ignore masks of ingestion
+    pd.testing.assert_frame_equal(scores[columns[:3]], test_rows[columns[:3]])
     test = MultiLabelImages.from_files(
         annotations[annotations["split"] == "test"], demo_run / "data/01_raw/demo", 16, 64
     )
     config = TrainConfig(device="cpu", num_workers=0, amp=False)
-    again = predict_dataset(
-        trained.build("ema"), test, config, 8
-    )  # from the files: the run read its image cache
+    again = predict_dataset(trained.build("ema"), test, config, 8)  # the files, not the cache
     np.testing.assert_allclose(again, scores[vocabulary["names"]].to_numpy(), rtol=1e-5, atol=1e-6)
 
 
@@ -177,18 +179,17 @@ def test_a_mistyped_parameter_fails_before_any_work_naming_the_key(project, para
 def test_hard_prompt_node_matches_what_the_model_computes_itself(demo_run, monkeypatch):
     import torch
 
+    from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, resolve_recipe
     from pvlr_kedro.pvlr import build_model
     from pvlr_kedro.pvlr.training import seed_everything
-
-    from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, resolve_recipe
 
     monkeypatch.chdir(demo_run)
     paper, demo = load(demo_run, "params:paper"), load(demo_run, "params:demo")
     recipe = resolve_recipe(False, paper, demo, run="demo", benchmark="demo")
     vocabulary = json.loads((demo_run / "data/03_primary/demo/vocabulary.json").read_text())
     given = encode_hard_prompts(vocabulary, recipe)
-    seed_everything(recipe["train"]["seed"])
-    own = build_model(recipe["model"], vocabulary["prompt_names"]).hard_prompt_embeddings
+    seed_everything(recipe.train.seed)
+    own = build_model(recipe.model, vocabulary["prompt_names"]).hard_prompt_embeddings
     torch.testing.assert_close(given, own)
 
 
@@ -200,7 +201,8 @@ def test_two_processes_give_the_scores_of_one_and_save_each_output_once(demo_run
     pattern = "data/07_model_output/demo/scores.parquet/*/scores.parquet"
     ours, theirs = (pd.read_parquet(latest(project, pattern)) for project in (two, demo_run))
     assert list(ours["image_id"]) == list(theirs["image_id"])  # every test image once, in order
-    assert np.abs(ours.iloc[:, 1:].to_numpy() - theirs.iloc[:, 1:].to_numpy()).max() < 1e-3
+    names = list(ours.columns[3:])  # after image_id, labels, ignore
+    assert np.abs(ours[names].to_numpy() - theirs[names].to_numpy()).max() < 1e-3
     metrics = [
         json.loads(latest(p, "data/08_reporting/demo/metrics.json/*/metrics.json").read_text())
         for p in (two, demo_run)
@@ -208,6 +210,4 @@ def test_two_processes_give_the_scores_of_one_and_save_each_output_once(demo_run
     assert abs(metrics[0]["ema"]["mAP"] - metrics[1]["ema"]["mAP"]) < 5e-3
     history = pd.read_csv(latest(two, "data/07_model_output/demo/history.csv/*/history.csv"))
     assert set(history["processes"]) == {2}
-    assert (
-        len(list((two / "data/06_models/demo/model.pt").iterdir())) == 1
-    )  # saved once, by the node
+    assert len(list((two / "data/06_models/demo/model.pt").iterdir())) == 1  # saved once

@@ -4,9 +4,8 @@ import pytest
 import torch
 from timm.utils import ModelEmaV3
 
-from pvlr_kedro.pvlr.ema import WeightAverage, ema_decay
-
 from pvlr_kedro.pvlr import build_model
+from pvlr_kedro.pvlr.ema import WeightAverage, ema_decay
 from pvlr_kedro.pvlr.losses import LossConfig
 from pvlr_kedro.pvlr.training import accumulate_gradients
 from tests.pvlr.conftest import NAMES, TINY

@@ -1,14 +1,16 @@
 """Data-parallel training on torch.distributed (gloo on this CPU): two processes train the weights of one."""
 
+import dataclasses
 import os
 import socket
 
 import pytest
 import torch
 
-from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, train_process
+from pvlr_kedro.pipelines.training.nodes import RunData, encode_hard_prompts, train_process
 from pvlr_kedro.pvlr.data import EpochBatches, EpochSampler
 from pvlr_kedro.pvlr.distributed import LaunchPlan, World, launch
+from pvlr_kedro.pvlr.recipe import Recipe
 from tests.pvlr.conftest import generated_demo
 
 
@@ -16,25 +18,22 @@ from tests.pvlr.conftest import generated_demo
 def run_inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("ddp")
     table, vocabulary, summary = generated_demo(root, 36, 10)
-    recipe = {
-        "run": "ddp",
-        "benchmark": "demo",
-        "loss": {},
-        "eval": {},
-        "model": {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
-        "train": {
-            "epochs": 1,
-            "batch_size": 8,
-            "lr": 1e-4,
-            "num_workers": 0,
-            "device": "cpu",
-            "progress_bar": False,
-            "amp": False,
-            "ema_decay": 0.5,
-        },
+    model = {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}
+    train = {
+        "epochs": 1,
+        "batch_size": 8,
+        "lr": 1e-4,
+        "num_workers": 0,
+        "device": "cpu",
+        "progress_bar": False,
+        "amp": False,
+        "ema_decay": 0.5,
     }
+    recipe = Recipe.from_layers(
+        {"model": model, "train": train}, run="ddp", benchmark="demo", smoke=True
+    )
     source = {"root": str(root), "format": "coco", "signature": summary["image_signature"]}
-    return (
+    return RunData(
         table,
         vocabulary,
         encode_hard_prompts(vocabulary, recipe),
@@ -47,8 +46,8 @@ def run_inputs(tmp_path_factory):
 def test_two_processes_train_the_weights_of_one(run_inputs, tmp_path):
     """At the paper's lr: Adam turns float noise in near-zero gradients (an attention key's bias has none
     at all) into steps of about lr, so a larger lr makes larger differences of no meaning."""
-    _, one_final, one_ema, one_history = train_process(*run_inputs, tmp_path / "one")
-    two = launch(train_process, (*run_inputs, tmp_path / "two"), LaunchPlan(devices=2))
+    _, one_final, one_ema, one_history = train_process(run_inputs, tmp_path / "one")
+    two = launch(train_process, (run_inputs, tmp_path / "two"), LaunchPlan(devices=2))
     _, two_final, two_ema, two_history = two
     assert one_final.keys() == two_final.keys()
     for ours, theirs in ((two_final, one_final), (two_ema, one_ema)):
@@ -61,13 +60,10 @@ def test_two_processes_train_the_weights_of_one(run_inputs, tmp_path):
     assert [p.name for p in (tmp_path / "two").glob("epoch_*.pt")] == [
         "epoch_001.pt"
     ]  # written once, by rank 0
-    table, vocabulary, hard, recipe, source, images = run_inputs
-    unsynced = {**recipe, "train": {**recipe["train"], "sync_batchnorm": False}}
-    _, alone, _, _ = launch(
-        train_process,
-        (table, vocabulary, hard, unsynced, source, images, tmp_path / "unsynced"),
-        LaunchPlan(devices=2),
-    )
+    recipe = run_inputs.recipe
+    train = dataclasses.replace(recipe.train, sync_batchnorm=False)
+    unsynced = run_inputs._replace(recipe=dataclasses.replace(recipe, train=train))
+    _, alone, _, _ = launch(train_process, (unsynced, tmp_path / "unsynced"), LaunchPlan(devices=2))
     worst = max(
         (alone[name].float() - value.float()).abs().max().item()
         for name, value in one_final.items()

@@ -12,6 +12,7 @@ from pvlr_kedro.pvlr import image_cache
 from pvlr_kedro.pvlr.data import ImageFiles
 from pvlr_kedro.pvlr.image_cache import CachedImages, build_image_cache
 from pvlr_kedro.pvlr.images import UnreadableImage
+from pvlr_kedro.pvlr.recipe import Recipe
 from tests.pvlr.conftest import generated_demo
 
 SIZE = 48
@@ -61,7 +62,8 @@ def test_the_jpeg_store_is_close_and_enters_the_fingerprint(demo, tmp_path):
     errors = [np.abs(jpeg[row].astype(float) - files[row]).mean() for row in range(len(table))]
     assert 0 < max(errors) < 4  # lossy, a few levels of 255 at most
     source = {"root": str(root), "format": "coco", "signature": signature, "image_cache": "jpeg"}
-    recipe = {"model": {"image_size": SIZE}, "train": {"seed": 0}, "loss": {}}
+    model = {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": SIZE}
+    recipe = Recipe.from_layers({"model": model}, run="r", benchmark="demo", smoke=True)
     prints = {
         store: run_fingerprint(table, {"names": []}, recipe, source, {"store": store, "size": SIZE})
         for store in (None, "uint8", "jpeg")

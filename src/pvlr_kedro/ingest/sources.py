@@ -28,10 +28,10 @@ from pvlr_kedro.ingest.leakage import (
 )
 from pvlr_kedro.ingest.nuswide import NusWideOptions, read_nuswide
 from pvlr_kedro.ingest.table import records_table, summarise
+from pvlr_kedro.ingest.voc import VocOptions, read_voc
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
 from pvlr_kedro.pvlr.image_cache import STORES as CACHE_STORES
 from pvlr_kedro.pvlr.params import check_types
-from pvlr_kedro.ingest.voc import VocOptions, read_voc
 
 READERS = {
     "coco": (CocoOptions, read_coco),

@@ -9,6 +9,7 @@ def bind(func, **fixed):
     return update_wrapper(partial(func, **fixed), func)
 
 
-def named(*outputs: str) -> dict[str, str]:
-    """A node's outputs by name: the node returns a dict with these keys, each saved as the dataset of that name."""
-    return {name: name for name in outputs}
+def named(*datasets: str) -> dict[str, str]:
+    """A node's inputs or outputs by name: each input dataset is passed as the keyword argument
+    of its name; the node returns a dict whose keys are its output datasets' names."""
+    return {name: name for name in datasets}

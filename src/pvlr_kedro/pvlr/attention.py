@@ -14,9 +14,9 @@ identity and the pretrained CLIP features pass through untouched at the first st
 
 from __future__ import annotations
 
-import torch
 from dataclasses import dataclass
 
+import torch
 from torch import nn
 
 

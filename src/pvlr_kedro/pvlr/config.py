@@ -45,28 +45,30 @@ class PVLRConfig:
         prompt (the same features as the full pass, a fraction of the work), 77 is the full pass.
     """
 
-    backbone: str = "RN101"
-    pretrained: str | None = "openai"
-    quick_gelu: bool | None = None
+    backbone: str = "RN101"  # any open_clip model name
+    pretrained: str | None = "openai"  # open_clip tag, local checkpoint path, or null (random init)
+    quick_gelu: bool | None = None  # null: as the tag was trained (OpenAI weights need QuickGELU)
     image_size: int = 448
-    text_encoder: str = "clip"
-    kap: bool = True
-    cap: str = "soft"
-    prompt_tokens: int = 4
+    text_encoder: str = "clip"  # or a Hugging Face BERT-family name / local directory (Table 5)
+    kap: bool = True  # Knowledge-Aware Prompting (Eq. 3)
+    cap: str = "soft"  # soft | hard | pre_interaction | none (Eq. 4, Table 6)
+    prompt_tokens: int = 4  # L
     hard_prompt: str = "This photo contains [CLS]."
-    cap_context_attention: bool = True
-    channel_interaction: bool = True
-    relation_aggregation: bool = True
-    v2s: bool = True
-    s2v: bool = True
-    centers: str = "label"
-    attention_heads: int = 1
-    residual: bool = True
-    attention_norm: bool = True
-    center_labels: bool = True
-    similarity: str = "cosine"
+    cap_context_attention: bool = True  # CAP's cross-attention to X (Table 9, "implicit")
+    channel_interaction: bool = True  # IFM, Eq. 5
+    relation_aggregation: bool = True  # IFM, Eq. 7
+    v2s: bool = True  # DMA visual-to-semantic, Eq. 8
+    s2v: bool = True  # DMA semantic-to-visual, Eq. 9
+    centers: str = "label"  # label (Eq. 10) | classifier ("Classifier Learning")
+    attention_heads: int = 1  # choices where the paper is silent: see the README
+    residual: bool = True  # each attention unit adds its output to its query (false: as printed)
+    attention_norm: bool = True  # layer norms on the attention units' inputs (false: as printed)
+    center_labels: bool = True  # subtract the mean over classes from the label embeddings
+    similarity: str = "cosine"  # cosine × learned scale + bias | dot (Eq. 10 as printed)
     logit_scale: float = 10.0
+    # gradient checkpointing in the frozen text encoder (memory for pre-interaction)
     text_checkpointing: bool = False
+    # text-tower positions: null cuts after the longest prompt (same features); 77: full
     text_context: int | None = None
 
     def __post_init__(self) -> None:

@@ -37,10 +37,12 @@ class LossConfig:
 
     gamma_pos: float = 0.0
     gamma_neg: float = 2.0
-    clip: float = 0.05
+    clip: float = 0.05  # ASL's probability clip for negatives (Query2Label's recipe: 0)
     eps: float = 1e-8
-    kcr_weight: float = 4.0
+    kcr_weight: float = 4.0  # λ of Eq. 12 (0: Figure 4's "without KCR")
+    # mean over kept entries (Eq. 11's 1/C) | sum over classes, mean over images
     reduction: str = "mean"
+    # true: no gradient through ASL's focusing weights (Query2Label's recipe)
     detach_focusing: bool = False
 
     def __post_init__(self) -> None:

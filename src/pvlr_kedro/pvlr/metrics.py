@@ -25,7 +25,7 @@ class EvalConfig:
     threshold: float = 0.5
     top_k: int = 3
     batch_size: int = 128
-    report_best_epoch: bool = False
+    report_best_epoch: bool = False  # true adds the best epoch chosen on the test set, labelled so
 
     def __post_init__(self) -> None:
         if not 0 < self.threshold < 1 or self.top_k < 1 or self.batch_size < 1:

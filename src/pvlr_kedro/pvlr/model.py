@@ -204,9 +204,10 @@ def make_text_encoder(config: PVLRConfig, clip: nn.Module) -> nn.Module:
     return encoder
 
 
-def encode_hard_prompt_embeddings(model_params: dict, class_names: list[str]) -> torch.Tensor:
-    """KAP's T_hard (C×d_text, before any learned projection): the hard prompts through the frozen encoder."""
-    config, _ = PVLRConfig.from_params(dict(model_params)).resolve()
+def encode_hard_prompt_embeddings(model: PVLRConfig | dict, class_names: list[str]) -> torch.Tensor:
+    """KAP's T_hard (C×d_text, before any learned projection): the hard prompts through the frozen
+    encoder."""
+    config, _ = model_config(model).resolve()
     clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
     return encode_texts(
         make_text_encoder(config, clip), hard_prompts(config.hard_prompt, class_names)
@@ -214,7 +215,14 @@ def encode_hard_prompt_embeddings(model_params: dict, class_names: list[str]) ->
 
 
 def build_model(
-    model_params: dict, class_names: list[str], hard_prompt_embeddings: torch.Tensor | None = None
+    model: PVLRConfig | dict,
+    class_names: list[str],
+    hard_prompt_embeddings: torch.Tensor | None = None,
 ) -> PVLR:
-    """A namespace's ``model:`` block (unknown keys are an error) and the prompt names → a PVLR model."""
-    return PVLR(PVLRConfig.from_params(dict(model_params)), class_names, hard_prompt_embeddings)
+    """A model config, or a ``model:`` parameter block (unknown keys are an error), and the prompt
+    names → a PVLR model."""
+    return PVLR(model_config(model), class_names, hard_prompt_embeddings)
+
+
+def model_config(model: PVLRConfig | dict) -> PVLRConfig:
+    return model if isinstance(model, PVLRConfig) else PVLRConfig.from_params(dict(model))

@@ -51,27 +51,36 @@ class TrainConfig:
     lr: float = 1e-4
     weight_decay: float = 1e-4
     ema_decay: float = 0.9997
+    # the EMA is the mean of all steps so far until the decay reaches ema_decay
     ema_warmup: bool = True
-    accumulate: int = 1
+    accumulate: int = 1  # gradient accumulation steps per optimiser step
     seed: int = 0
-    amp: bool = True
-    device: str = "auto"
+    amp: bool = True  # bf16 autocast on CUDA
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    # loader processes: auto (the machine's cores) or a number; results do not depend on it
     num_workers: int | str = "auto"
     pin_memory: bool = True
     hflip: bool = True
     randaugment: bool = True
+    # test mAP of the EMA model every N epochs in the history (0: never); the last always
     eval_every: int = 1
+    # torch.compile the training forward (minutes of compiling first; CUDA is where it pays)
     compile: bool = False
+    # no weight decay on norms, biases, positional embeddings, context vectors, scales
     decay_exempt: bool = True
+    # a NaN/infinite loss or gradient: stop (naming epoch and step) | skip (and count)
     nonfinite: str = "stop"
-    resume: bool = True
+    resume: bool = True  # resume from this run's newest checkpoint
     keep_checkpoints: int = 1
     progress_bar: bool = True
+    # training processes on this machine: a number, or auto (all visible GPUs; on a CPU: cores)
     devices: int | str = 1
-    nodes: int = 1
-    node_rank: int = 0
+    nodes: int = 1  # machines of one run (README, "More than one GPU")
+    node_rank: int = 0  # this machine's place among them (0 writes the outputs)
+    # host:port of machine 0 (null: MASTER_ADDR:MASTER_PORT, or this machine alone)
     rdzv_endpoint: str | None = None
-    rdzv_timeout: int = 300
+    rdzv_timeout: int = 300  # seconds the machines wait for each other
+    # BatchNorm over the global batch in ResNet towers (SyncBatchNorm on GPUs)
     sync_batchnorm: bool = True
 
     def __post_init__(self) -> None:

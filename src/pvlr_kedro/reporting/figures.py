@@ -6,7 +6,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-
 # Panels of the training curves: a title and the history columns drawn in it.
 CURVE_PANELS = [
     ("loss (Eq. 12) and its terms", ["loss", "loss_cls", "loss_kcr"]),

@@ -1,7 +1,7 @@
 """A paper table or figure laid out as in the paper: each row's value, the paper's, and the difference.
 
 ``results`` holds, per (benchmark, row), the run's ``metrics`` (the reported EMA model is
-shown), ``recipe``, ``history`` and, for Table 7, ``timing``.
+shown), ``recipe`` (a ``Recipe``), ``history`` and, for Table 7, ``step_seconds``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ def our_value(column: str, result: dict):
     """One cell of ours: a metric of the reported model in percent, a per-class AP, or the step time."""
     metrics = result["metrics"]["ema"]
     if column == "seconds":
-        return round(result["timing"]["seconds"], 3)
+        return round(result["step_seconds"]["seconds"], 3)
     if column in PERCENT_METRICS:
         return tables.percent(metrics[column])
     if column.startswith("top3 "):
@@ -123,15 +123,17 @@ def _speed_ratio(spec: dict, results: dict) -> list[str]:
             results.get((benchmark, "post_interaction")),
         )
         if pre and post:
-            ratio = pre["timing"]["seconds"] / post["timing"]["seconds"]
-            timing = post["timing"]
+            ratio = pre["step_seconds"]["seconds"] / post["step_seconds"]["seconds"]
+            timing = post["step_seconds"]
+            checkpointing = "on" if pre["step_seconds"].get("text_checkpointing") else "off"
             lines.append(
                 f"Step-time ratio pre/post on {benchmark}: ours {ratio:.1f}× (batch "
                 f"{timing['batch_size']}, {timing['device']}, bf16 autocast "
                 f"{'on' if timing.get('bf16_autocast') else 'off'}, text-encoder checkpointing "
-                f"{'on' if pre['timing'].get('text_checkpointing') else 'off'} for pre-interaction, text "
-                f"pass over {_text_positions(timing.get('text_context'))}); "
-                f"{_paper_ratio(spec, benchmark)}. Across machines compare the ratio, not the seconds."
+                f"{checkpointing} for pre-interaction, text pass over "
+                f"{_text_positions(timing.get('text_context'))}); "
+                f"{_paper_ratio(spec, benchmark)}. Across machines compare the ratio, not the "
+                "seconds."
             )
             lines.append("")
     return lines
@@ -155,19 +157,15 @@ def _text_positions(context: int | None) -> str:
 def _run_info(spec: dict, summaries: dict, results: dict) -> str:
     info = {}
     for (benchmark, row), result in results.items():
-        model, train, summary = (
-            result["recipe"]["model"],
-            result["recipe"]["train"],
-            summaries[benchmark],
-        )
+        model, train, summary = result["recipe"].model, result["recipe"].train, summaries[benchmark]
         history = result["history"]
         info[f"{benchmark}: {spec['rows'][row].get('label', row)}"] = {
             "images (train / test)": f"{summary['images']['train']} / {summary['images']['test']}",
-            "backbone": model["backbone"],
-            "weights": model["pretrained"] or "none (random init)",
-            "image size": model["image_size"],
-            "epochs": train["epochs"],
-            "batch": train["batch_size"],
+            "backbone": model.backbone,
+            "weights": model.pretrained or "none (random init)",
+            "image size": model.image_size,
+            "epochs": train.epochs,
+            "batch": train.batch_size,
             "device": history["device"].iloc[-1] if len(history) else "–",
             "model shown": "EMA",
         }
@@ -180,7 +178,7 @@ def plot(spec: dict, results: dict):
         points = {b: [] for b, _ in results}
         for (benchmark, _), result in results.items():
             points[benchmark].append(
-                (result["recipe"]["loss"]["kcr_weight"], 100 * result["metrics"]["ema"]["mAP"])
+                (result["recipe"].loss.kcr_weight, 100 * result["metrics"]["ema"]["mAP"])
             )
         return figures.lines(
             points, xlabel="λ (loss.kcr_weight)", ylabel="mAP (%)", title=spec["title"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import pandas as pd
 from kedro.utils import find_kedro_project
 
 from pvlr_kedro.demo_data import DemoConfig, generate_demo

@@ -12,8 +12,8 @@ from tqdm.auto import tqdm
 from pvlr_kedro.datasets import load_run_model
 from pvlr_kedro.pvlr import Predictor
 from pvlr_kedro.pvlr.images import image_files, load_rgb
-from pvlr_kedro.pvlr.predictor import ATTENTION_MAPS
 from pvlr_kedro.pvlr.params import from_params
+from pvlr_kedro.pvlr.predictor import ATTENTION_MAPS
 from pvlr_kedro.reporting import pictures
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from pvlr_kedro.pipelines import bind
+from pvlr_kedro.pipelines import bind, named
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
 from pvlr_kedro.pipelines.tables.nodes import (
     RESULT_PARTS,
@@ -30,54 +30,37 @@ def create_pipeline(table: str, spec: dict) -> Pipeline:
                 f"{table}.rows.{row}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(ROW_KEYS))})"
             )
     benchmarks = list(spec["benchmarks"])
-    keys = [(benchmark, row) for benchmark in benchmarks for row in spec["rows"]]
+    rows = [(benchmark, row) for benchmark in benchmarks for row in spec["rows"]]
     timed = "timing" in spec
-    parts = [ingestion.create_pipeline(benchmark) for benchmark in benchmarks]
+    parts = RESULT_PARTS + (("step_seconds",) if timed else ())
+    pipelines = [ingestion.create_pipeline(benchmark) for benchmark in benchmarks]
     report_inputs = [f"{benchmark}.ingestion_summary" for benchmark in benchmarks]
-    for benchmark, row in keys:
+    for benchmark, row in rows:
         run = f"{table}.{benchmark}.{row}"
-        parts.append(
-            training.create_pipeline(
-                run,
-                benchmark,
-                ["params:paper", f"params:{benchmark}", f"params:{table}.rows.{row}"],
-            )
-        )
-        report_inputs += [f"{run}.{part}" for part in RESULT_PARTS]
+        layers = ["params:paper", f"params:{benchmark}", f"params:{table}.rows.{row}"]
+        pipelines.append(training.create_pipeline(run, benchmark, layers))
         if timed:
-            parts.append(
-                Pipeline(
-                    [
-                        Node(
-                            measure_training_step,
-                            name="measure_training_step",
-                            namespace=run,
-                            inputs=[
-                                f"{benchmark}.vocabulary",
-                                f"{run}.recipe",
-                                f"params:{table}.timing",
-                            ],
-                            outputs=f"{run}.step_seconds",
-                        )
-                    ]
-                )
-            )
-            report_inputs.append(f"{run}.step_seconds")
-    report = bind(report_paper_table, table=table, benchmarks=benchmarks, keys=keys, timed=timed)
-    outputs = [f"{table}.report_markdown", f"{table}.report_table"] + (
-        [f"{table}.report_plot"] if spec.get("plot") else []
+            pipelines.append(timing_pipeline(run, benchmark, table))
+        report_inputs += [f"{run}.{part}" for part in parts]
+    report = bind(report_paper_table, table=table, benchmarks=benchmarks, rows=rows, parts=parts)
+    outputs = ["report_markdown", "report_table"] + (["report_plot"] if spec.get("plot") else [])
+    node = Node(
+        report,
+        inputs={"spec": f"params:{table}", "smoke": "params:smoke", **named(*report_inputs)},
+        outputs={name: f"{table}.{name}" for name in outputs},
+        name="report",
+        namespace=table,
     )
-    parts.append(
-        Pipeline(
-            [
-                Node(
-                    report,
-                    inputs=[f"params:{table}", "params:smoke", *report_inputs],
-                    outputs=outputs,
-                    name="report",
-                    namespace=table,
-                )
-            ]
-        )
+    return sum(pipelines, Pipeline([node]))
+
+
+def timing_pipeline(run: str, benchmark: str, table: str) -> Pipeline:
+    """Table 7's step timing of one run."""
+    node = Node(
+        measure_training_step,
+        name="measure_training_step",
+        namespace=run,
+        inputs=[f"{benchmark}.vocabulary", f"{run}.recipe", f"params:{table}.timing"],
+        outputs=f"{run}.step_seconds",
     )
-    return sum(parts, Pipeline([]))
+    return Pipeline([node])

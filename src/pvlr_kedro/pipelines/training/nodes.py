@@ -6,80 +6,60 @@ import dataclasses
 import logging
 import os
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
+import torch
 
-from pvlr_kedro.pvlr import PVLRConfig, build_model
+from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.checkpoint import TrainedModel, fingerprint
 from pvlr_kedro.pvlr.data import Augmentation, MultiLabelImages, multi_hot
 from pvlr_kedro.pvlr.distributed import launch
 from pvlr_kedro.pvlr.image_cache import LOSSLESS_STORES, CachedImages, build_image_cache
-from pvlr_kedro.pvlr.losses import LossConfig
 from pvlr_kedro.pvlr.metrics import EvalConfig, chance_map, multilabel_metrics
 from pvlr_kedro.pvlr.model import encode_hard_prompt_embeddings
-from pvlr_kedro.pvlr.training import (
-    EXECUTION_KEYS,
-    TrainConfig,
-    fit,
-    predict_dataset,
-    seed_everything,
-)
+from pvlr_kedro.pvlr.recipe import Recipe
+from pvlr_kedro.pvlr.training import fit, predict_dataset, seed_everything
 from pvlr_kedro.reporting import figures, tables
 
 log = logging.getLogger(__name__)
 SMOKE_BANNER = (
-    "**SMOKE RUN**: a tiny randomly initialised backbone on generated stand-in data, trained briefly. "
-    "These numbers test the pipeline; they are **not comparable with the paper's**."
+    "**SMOKE RUN**: a tiny randomly initialised backbone on generated stand-in data, trained "
+    "briefly. These numbers test the pipeline; they are **not comparable with the paper's**."
 )
-RUN_BLOCKS = {"model": PVLRConfig, "train": TrainConfig, "loss": LossConfig, "eval": EvalConfig}
 CHECKPOINT_ROOT = Path("data/06_models")
 
 
-def resolve_recipe(smoke: bool, *layers: dict, run: str, benchmark: str) -> dict:
-    """Merge the parameter layers (paper ← benchmark ← table row) block by block, and check every block.
-
-    The model block is the model as it will be built (``PVLRConfig.resolve``: QuickGELU explicit,
-    IFM left out where it has nothing to fuse); ``notes`` says what was left out, and the log too.
-    ``smoke`` travels with the recipe, so every result made in the smoke environment says so.
-    """
-    recipe = {"run": run, "benchmark": benchmark, "smoke": bool(smoke)}
-    for block, config in RUN_BLOCKS.items():
-        merged = {}
-        for layer in layers:
-            merged.update(layer.get(block) or {})
-        try:
-            config.from_params(merged)  # an unknown key or a bad value is an error, before any work
-        except (TypeError, ValueError) as err:
-            raise ValueError(f"run `{run}`: {err}") from err
-        recipe[block] = merged
-    model, notes = PVLRConfig.from_params(recipe["model"]).resolve()
-    recipe["model"], recipe["notes"] = dataclasses.asdict(model), notes
-    for note in notes:
+def resolve_recipe(smoke: bool, *layers: dict, run: str, benchmark: str) -> Recipe:
+    """The run's recipe from its parameter layers (paper ← benchmark ← table row), checked whole
+    before any work; what the model leaves out is logged."""
+    recipe = Recipe.from_layers(*layers, run=run, benchmark=benchmark, smoke=smoke)
+    for note in recipe.notes:
         log.warning("run `%s`: %s", run, note)
     return recipe
 
 
-def encode_hard_prompts(vocabulary: dict, recipe: dict):
+def encode_hard_prompts(vocabulary: dict, recipe: Recipe) -> torch.Tensor:
     """KAP's hard-prompt embeddings, once per vocabulary (C×d_text).
 
     Seeded as ``train_model`` seeds before it builds the model, so that a randomly
     initialised text tower here is the very one the model gets.
     """
-    seed_everything(TrainConfig.from_params(recipe["train"]).seed)
-    return encode_hard_prompt_embeddings(recipe["model"], vocabulary["prompt_names"])
+    seed_everything(recipe.train.seed)
+    return encode_hard_prompt_embeddings(recipe.model, vocabulary["prompt_names"])
 
 
 def cache_images(
-    annotations: pd.DataFrame, image_source: dict, recipe: dict, cache_root: str
+    annotations: pd.DataFrame, image_source: dict, recipe: Recipe, cache_root: str
 ) -> dict:
     """The run's pictures: the benchmark's image cache at the model's input size, built (or resumed,
     or found complete) under ``cache_root`` when ``<benchmark>.image_cache`` names a store; else the
     image files themselves (``store`` None)."""
-    store, size = image_source.get("image_cache"), recipe["model"]["image_size"]
+    store, size = image_source.get("image_cache"), recipe.model.image_size
     if not store:
         return {"store": None, "size": size}
-    folder = Path(cache_root).resolve() / recipe["benchmark"] / f"{size}px-{store}"
+    folder = Path(cache_root).resolve() / recipe.benchmark / f"{size}px-{store}"
     build_image_cache(
         folder,
         Path(image_source["root"]),
@@ -89,90 +69,86 @@ def cache_images(
         store,
         image_source["signature"],
         workers=os.cpu_count() or 1,
-        progress=TrainConfig.from_params(recipe["train"]).progress_bar,
+        progress=recipe.train.progress_bar,
     )
     return {"store": store, "size": size, "folder": str(folder)}
 
 
+class RunData(NamedTuple):
+    """What a run's training reads: its benchmark's data, its recipe and its pictures."""
+
+    annotations: pd.DataFrame
+    vocabulary: dict
+    hard_prompt_embeddings: torch.Tensor
+    recipe: Recipe
+    image_source: dict
+    images: dict
+
+    def split(self, split: str) -> MultiLabelImages:
+        return split_dataset(
+            self.annotations,
+            split,
+            vocabulary=self.vocabulary,
+            recipe=self.recipe,
+            source=self.image_source,
+            images=self.images,
+        )
+
+
 def train_model(
+    *,
     annotations: pd.DataFrame,
     vocabulary: dict,
-    hard_prompt_embeddings,
-    recipe: dict,
+    hard_prompt_embeddings: torch.Tensor,
+    recipe: Recipe,
     image_source: dict,
     images: dict,
 ) -> dict:
-    """Train (or resume) the run's model: ``model`` (the trained bundle) and ``history`` (per epoch).
+    """Train (or resume) the run's model: ``model`` (the trained bundle) and ``history`` (per
+    epoch).
 
     With ``train.devices`` or ``train.nodes`` above 1 the training runs in that many processes
-    (``pvlr.distributed.launch``) and rank 0's result comes back here, so each output is saved once.
-    A machine with ``train.node_rank`` above 0 ends its ``kedro run`` after training, successfully,
-    leaving evaluation, the report and the run's outputs to machine 0.
+    (``pvlr.distributed.launch``) and rank 0's result comes back here, so each output is saved
+    once. A machine with ``train.node_rank`` above 0 ends its ``kedro run`` after training,
+    successfully, leaving evaluation, the report and the run's outputs to machine 0.
     """
-    config = TrainConfig.from_params(recipe["train"])
-    folder = (
-        CHECKPOINT_ROOT.resolve()
-        / recipe["run"]
-        / "checkpoints"
-        / run_fingerprint(annotations, vocabulary, recipe, image_source, images)
-    )
-    arguments = (
-        annotations,
-        vocabulary,
-        hard_prompt_embeddings,
-        recipe,
-        image_source,
-        images,
-        folder,
-    )
-    plan = config.launch_plan()
-    result = (
-        train_process(*arguments)
-        if plan.world_size == 1
-        else launch(train_process, arguments, plan)
-    )
+    data = RunData(annotations, vocabulary, hard_prompt_embeddings, recipe, image_source, images)
+    fingerprint = run_fingerprint(annotations, vocabulary, recipe, image_source, images)
+    folder = CHECKPOINT_ROOT.resolve() / recipe.run / "checkpoints" / fingerprint
+    plan = recipe.train.launch_plan()
+    if plan.world_size == 1:
+        result = train_process(data, folder)
+    else:
+        result = launch(train_process, (data, folder), plan)
     if result is None:
         log.info(
-            "run `%s`: machine %d of %d has done its part of the training; machine 0 evaluates, reports and "
-            "saves the run's outputs",
-            recipe["run"],
+            "run `%s`: machine %d of %d has done its part of the training; machine 0 evaluates, "
+            "reports and saves the run's outputs",
+            recipe.run,
             plan.node_rank,
             plan.nodes,
         )
         raise SystemExit(0)
     model_config, final, ema, history = result
-    history = pd.DataFrame(history).assign(
-        device=str(config.torch_device()), processes=plan.world_size
-    )
-    return {"model": TrainedModel(model_config, vocabulary, final, ema), "history": history}
+    device = str(recipe.train.torch_device())
+    history_table = pd.DataFrame(history).assign(device=device, processes=plan.world_size)
+    return {"model": TrainedModel(model_config, vocabulary, final, ema), "history": history_table}
 
 
-def train_process(
-    annotations: pd.DataFrame,
-    vocabulary: dict,
-    hard_prompt_embeddings,
-    recipe: dict,
-    image_source: dict,
-    images: dict,
-    folder: Path,
-) -> tuple[dict, dict, dict, list[dict]]:
+def train_process(data: RunData, folder: Path) -> tuple[dict, dict, dict, list[dict]]:
     """The training of one process (the only one, or one rank of a process group): (model config,
     final weights, EMA weights, history), on the CPU."""
-    config = TrainConfig.from_params(recipe["train"])
-    seed_everything(config.seed)
-    model = build_model(recipe["model"], vocabulary["prompt_names"], hard_prompt_embeddings)
-    train_set, test_set = (
-        split_dataset(annotations, split, image_source, images, vocabulary, recipe)
-        for split in ("train", "test")
-    )
+    recipe = data.recipe
+    seed_everything(recipe.train.seed)
+    names = data.vocabulary["prompt_names"]
+    model = build_model(recipe.model, names, data.hard_prompt_embeddings)
+    train_set, test_set = data.split("train"), data.split("test")
     if not (test_set.targets.bool() & ~test_set.ignore).any():
         raise ValueError(
-            f"run `{recipe['run']}`: no test image has any (non-ignored) label, so mAP is undefined: "
-            f"check the test annotations of `{recipe['benchmark']}`"
+            f"run `{recipe.run}`: no test image has any (non-ignored) label, so mAP is undefined: "
+            f"check the test annotations of `{recipe.benchmark}`"
         )
-    final, ema, history = fit(
-        model, train_set, test_set, config, LossConfig.from_params(recipe["loss"]), folder
-    )
+    final, ema, history = fit(model, train_set, test_set, recipe.train, recipe.loss, folder)
     return (
         dataclasses.asdict(model.config),
         _cpu(final.state_dict()),
@@ -182,12 +158,11 @@ def train_process(
 
 
 def run_fingerprint(
-    annotations: pd.DataFrame, vocabulary: dict, recipe: dict, image_source: dict, images: dict
+    annotations: pd.DataFrame, vocabulary: dict, recipe: Recipe, image_source: dict, images: dict
 ) -> str:
-    """What a run computes: model, training semantics, loss, vocabulary and training data (labels, the
-    images' root and signature, and a lossy image cache's store) — not how it executes (a lossless
-    cache gives the very pixels of the files)."""
-    semantics = {key: value for key, value in recipe["train"].items() if key not in EXECUTION_KEYS}
+    """What a run computes: model, training semantics, loss, vocabulary and training data (labels,
+    the images' root and signature, and a lossy image cache's store) — not how it executes (a
+    lossless cache gives the very pixels of the files)."""
     rows = annotations[annotations["split"] == "train"]
     data = [
         (i, [int(x) for x in labels], [int(x) for x in ignore])
@@ -196,9 +171,9 @@ def run_fingerprint(
     source = {key: image_source[key] for key in ("root", "format", "signature")}
     lossy = images["store"] not in (None, *LOSSLESS_STORES)
     return fingerprint(
-        recipe["model"],
-        semantics,
-        recipe["loss"],
+        dataclasses.asdict(recipe.model),
+        recipe.training_semantics(),
+        dataclasses.asdict(recipe.loss),
         vocabulary,
         data,
         {**source, "image_cache": images["store"]} if lossy else source,
@@ -206,41 +181,60 @@ def run_fingerprint(
 
 
 def evaluate_model(
-    trained: TrainedModel, annotations: pd.DataFrame, recipe: dict, image_source: dict, images: dict
+    *,
+    model: TrainedModel,
+    annotations: pd.DataFrame,
+    recipe: Recipe,
+    image_source: dict,
+    images: dict,
 ) -> dict:
-    """``scores``: the test split's scores of the reported (EMA) model; ``metrics``: both the final and the
-    EMA model's."""
-    config, train = EvalConfig.from_params(recipe["eval"]), TrainConfig.from_params(recipe["train"])
-    vocabulary = trained.vocabulary
-    test_set = split_dataset(annotations, "test", image_source, images, vocabulary, recipe)
+    """``scores``: the test split's images with their labels and ignore masks (class indices) and
+    the reported (EMA) model's score per class; ``metrics``: the final and the EMA model's."""
+    vocabulary = model.vocabulary
+    test_set = split_dataset(
+        annotations,
+        "test",
+        vocabulary=vocabulary,
+        recipe=recipe,
+        source=image_source,
+        images=images,
+    )
     targets, ignore = test_set.targets.numpy(), test_set.ignore.numpy()
     metrics, scores = {}, {}
     for which in ("final", "ema"):
-        scores[which] = predict_dataset(trained.build(which), test_set, train, config.batch_size)
-        if not np.isfinite(scores[which]).all():
-            raise FloatingPointError(
-                f"run `{recipe['run']}`: the {which} model's test scores contain NaN or infinity "
-                f"({int((~np.isfinite(scores[which])).sum())} of {scores[which].size}); "
-                f"they are not reported"
-            )
+        scores[which] = predict_dataset(
+            model.build(which), test_set, recipe.train, recipe.eval.batch_size
+        )
+        _refuse_nonfinite(scores[which], which, recipe.run)
         metrics[which] = metrics_summary(
-            scores[which], targets, ignore, vocabulary["names"], config
+            scores[which], targets, ignore, vocabulary["names"], recipe.eval
         )
     metrics["reported"] = "ema"
     metrics["chance_mAP"] = chance_map(targets, ignore)
     metrics["classes_without_positives"] = [
-        n for n, ap in metrics["ema"]["ap"].items() if ap is None
+        name for name, ap in metrics["ema"]["ap"].items() if ap is None
     ]
-    table = pd.DataFrame(scores["ema"], columns=vocabulary["names"])
-    table.insert(0, "image_id", test_set.image_ids)
+    test = annotations.loc[annotations["split"] == "test", ["image_id", "labels", "ignore"]]
+    table = pd.concat(
+        [test.reset_index(drop=True), pd.DataFrame(scores["ema"], columns=vocabulary["names"])],
+        axis=1,
+    )
     log.info(
         "%s: test mAP %.4f (EMA), %.4f (final); chance %.4f",
-        recipe["run"],
+        recipe.run,
         metrics["ema"]["mAP"],
         metrics["final"]["mAP"],
         metrics["chance_mAP"],
     )
     return {"scores": table, "metrics": metrics}
+
+
+def _refuse_nonfinite(scores: np.ndarray, which: str, run: str) -> None:
+    if not np.isfinite(scores).all():
+        raise FloatingPointError(
+            f"run `{run}`: the {which} model's test scores contain NaN or infinity "
+            f"({int((~np.isfinite(scores)).sum())} of {scores.size}); they are not reported"
+        )
 
 
 def metrics_summary(
@@ -250,7 +244,8 @@ def metrics_summary(
     names: list[str],
     config: EvalConfig,
 ) -> dict:
-    """The protocol's metrics of one model as JSON: per-class AP by name (None without positives), top-k beside."""
+    """The protocol's metrics of one model as JSON: per-class AP by name (None without
+    positives), top-k beside."""
     overall = multilabel_metrics(scores, targets, ignore, config.threshold)
     top = multilabel_metrics(scores, targets, ignore, config.threshold, top_k=config.top_k)
     summary = {key: _number(value) for key, value in overall.items() if key != "ap"}
@@ -260,68 +255,62 @@ def metrics_summary(
 
 
 def _number(value) -> float | None:
-    """A metric for strict JSON: a float, or None where it is undefined (NaN: e.g. no class has a positive)."""
+    """A metric for strict JSON: a float, or None where it is undefined (NaN: e.g. no class has a
+    positive)."""
     return None if value is None or np.isnan(value) else float(value)
 
 
 def split_dataset(
     annotations: pd.DataFrame,
     split: str,
-    image_source: dict,
-    images: dict,
+    *,
     vocabulary: dict,
-    recipe: dict,
+    recipe: Recipe,
+    source: dict,
+    images: dict,
 ) -> MultiLabelImages:
-    """One split's pictures (from the image cache, or the files), targets and, for training, augmentation."""
-    train = TrainConfig.from_params(recipe["train"])
-    rows = np.flatnonzero(
-        annotations["split"].to_numpy() == split
-    )  # the split's rows: cache rows too
+    """One split's pictures (from the image cache, or the files), targets and, for training,
+    augmentation."""
+    train = recipe.train
+    rows = np.flatnonzero(annotations["split"].to_numpy() == split)  # the image cache's rows too
     table = annotations.iloc[rows]
     augmentation = (
         Augmentation(train.seed, train.hflip, train.randaugment) if split == "train" else None
     )
+    classes = len(vocabulary["names"])
     if not images["store"]:
-        return MultiLabelImages.from_files(
-            table, image_source["root"], len(vocabulary["names"]), images["size"], augmentation
-        )
-    return MultiLabelImages(
-        table, len(vocabulary["names"]), CachedImages(images["folder"], rows), augmentation
-    )
+        root, size = source["root"], images["size"]
+        return MultiLabelImages.from_files(table, root, classes, size, augmentation)
+    return MultiLabelImages(table, classes, CachedImages(images["folder"], rows), augmentation)
 
 
 def report_run(
+    *,
     metrics: dict,
     history: pd.DataFrame,
     scores: pd.DataFrame,
+    vocabulary: dict,
     annotations: pd.DataFrame,
-    recipe: dict,
+    recipe: Recipe,
 ) -> dict:
     """The Markdown report, the paper-layout CSV tables and the three figures, by output name."""
-    names = list(scores.columns[1:])
-    rows = {
-        "EMA model (reported)": tables.metrics_row(metrics["ema"]),
-        "final model": tables.metrics_row(metrics["final"]),
-    }
-    main = pd.DataFrame.from_dict(rows, orient="index")
+    names = vocabulary["names"]
+    models = (("EMA model (reported)", "ema"), ("final model", "final"))
+    main = pd.DataFrame.from_dict(
+        {label: tables.metrics_row(metrics[key]) for label, key in models}, orient="index"
+    )
     per_class = pd.DataFrame.from_dict(
-        {
-            label: tables.per_class_row(metrics[key])
-            for label, key in (("EMA model (reported)", "ema"), ("final model", "final"))
-        },
-        orient="index",
+        {label: tables.per_class_row(metrics[key]) for label, key in models}, orient="index"
     )
-    markdown = _markdown(metrics, history, main, per_class, annotations, recipe)
-    test = annotations[annotations["split"] == "test"].set_index("image_id").loc[scores["image_id"]]
-    targets, ignore = (
-        multi_hot(test["labels"], len(names)).numpy(),
-        multi_hot(test["ignore"], len(names)).numpy(),
-    )
+    targets = multi_hot(scores["labels"], len(names)).numpy()
+    keep = multi_hot(scores["ignore"], len(names)).numpy() == 0
     figure_pr = figures.precision_recall_curves(
-        scores[names].to_numpy(), targets, ignore == 0, names, metrics["ema"]["ap"]
+        scores[names].to_numpy(), targets, keep, names, metrics["ema"]["ap"]
     )
     return {
-        "report_markdown": markdown,
+        "report_markdown": _markdown(
+            recipe, metrics, history, annotations, main=main, per_class=per_class
+        ),
         "report_table": main.rename_axis("model").reset_index(),
         "report_per_class": per_class.rename_axis("model").reset_index(),
         "report_training_curves": figures.training_curves(history),
@@ -330,27 +319,29 @@ def report_run(
     }
 
 
-def _markdown(metrics, history, main, per_class, annotations, recipe) -> str:
-    model, train = recipe["model"], recipe["train"]
+def _markdown(recipe: Recipe, metrics, history, annotations, *, main, per_class) -> str:
+    model, train = recipe.model, recipe.train
     counts = annotations["split"].value_counts()
     device = history["device"].iloc[-1] if len(history) else "unknown"
     lines = [
-        f"# {recipe['run']}: PVLR results",
+        f"# {recipe.run}: PVLR results",
         "",
-        *([SMOKE_BANNER, ""] if recipe.get("smoke") else []),
-        f"Benchmark `{recipe['benchmark']}`: {counts.get('train', 0)} training / {counts.get('test', 0)} test images, "
-        f"{len(per_class.columns) - 1} classes. Backbone {model['backbone']} "
-        f"(weights: {model['pretrained'] or 'none, random init'}) at "
-        f"{model['image_size']} px, {train['epochs']} epochs, batch {train['batch_size']}, trained on {device}. "
-        "The reported model is the EMA of the weights at the end of training; the plain final model is beside it.",
+        *([SMOKE_BANNER, ""] if recipe.smoke else []),
+        f"Benchmark `{recipe.benchmark}`: {counts.get('train', 0)} training / "
+        f"{counts.get('test', 0)} test images, {len(per_class.columns) - 1} classes. "
+        f"Backbone {model.backbone} (weights: {model.pretrained or 'none, random init'}) at "
+        f"{model.image_size} px, {train.epochs} epochs, batch {train.batch_size}, trained on "
+        f"{device}. The reported model is the EMA of the weights at the end of training; the "
+        "plain final model is beside it.",
         "",
         "## Overall (%)",
         "",
         tables.markdown_table(main),
         "",
-        f"Chance level (a random ranking) of this test split: mAP {tables.percent(metrics['chance_mAP'])}.",
+        "Chance level (a random ranking) of this test split: mAP "
+        f"{tables.percent(metrics['chance_mAP'])}.",
     ]
-    if EvalConfig.from_params(recipe["eval"]).report_best_epoch and "test_mAP_ema" in history:
+    if recipe.eval.report_best_epoch and "test_mAP_ema" in history:
         best = history.loc[history["test_mAP_ema"].idxmax()]
         lines += [
             "",

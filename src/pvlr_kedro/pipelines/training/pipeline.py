@@ -56,26 +56,26 @@ def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
         ),
         Node(
             train_model,
-            inputs=[
+            inputs=named(
                 "annotations",
                 "vocabulary",
                 "hard_prompt_embeddings",
                 "recipe",
                 "image_source",
                 "images",
-            ],
+            ),
             outputs=named("model", "history"),
             name="train_model",
         ),
         Node(
             evaluate_model,
-            inputs=["model", "annotations", "recipe", "image_source", "images"],
+            inputs=named("model", "annotations", "recipe", "image_source", "images"),
             outputs=named("scores", "metrics"),
             name="evaluate_model",
         ),
         Node(
             report_run,
-            inputs=["metrics", "history", "scores", "annotations", "recipe"],
+            inputs=named("metrics", "history", "scores", "vocabulary", "annotations", "recipe"),
             outputs=named(*REPORT_OUTPUTS),
             name="report_run",
         ),
