@@ -1,4 +1,5 @@
-"""What the benchmarks share: COCO's 80 class names and COCO-like JPEGs cut from real photographs."""
+"""What the benchmarks share: COCO's 80 class names and COCO-like JPEGs cut from real
+photographs."""
 
 from __future__ import annotations
 
@@ -12,12 +13,14 @@ from sklearn.datasets import load_sample_images
 def coco_names() -> list[str]:
     """MS-COCO's 80 class names, as the COCO reader gives them."""
     words = (
-        "person|bicycle|car|motorcycle|airplane|bus|train|truck|boat|traffic light|fire hydrant|stop sign|"
-        "parking meter|bench|bird|cat|dog|horse|sheep|cow|elephant|bear|zebra|giraffe|backpack|umbrella|handbag|tie|"
-        "suitcase|frisbee|skis|snowboard|sports ball|kite|baseball bat|baseball glove|skateboard|surfboard|"
-        "tennis racket|bottle|wine glass|cup|fork|knife|spoon|bowl|banana|apple|sandwich|orange|broccoli|carrot|"
-        "hot dog|pizza|donut|cake|chair|couch|potted plant|bed|dining table|toilet|tv|laptop|mouse|remote|keyboard|"
-        "cell phone|microwave|oven|toaster|sink|refrigerator|book|clock|vase|scissors|teddy bear|hair drier|toothbrush"
+        "person|bicycle|car|motorcycle|airplane|bus|train|truck|boat|traffic light|fire hydrant|"
+        "stop sign|parking meter|bench|bird|cat|dog|horse|sheep|cow|elephant|bear|zebra|giraffe|"
+        "backpack|umbrella|handbag|tie|suitcase|frisbee|skis|snowboard|sports ball|kite|"
+        "baseball bat|baseball glove|skateboard|surfboard|tennis racket|bottle|wine glass|cup|fork|"
+        "knife|spoon|bowl|banana|apple|sandwich|orange|broccoli|carrot|hot dog|pizza|donut|cake|"
+        "chair|couch|potted plant|bed|dining table|toilet|tv|laptop|mouse|remote|keyboard|"
+        "cell phone|microwave|oven|toaster|sink|refrigerator|book|clock|vase|scissors|teddy bear|"
+        "hair drier|toothbrush"
     )
     return words.split("|")
 

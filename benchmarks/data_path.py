@@ -1,4 +1,5 @@
-"""Data-path throughput per CPU core: the files path against the image cache, with training augmentation.
+"""Data-path throughput per CPU core: the files path against the image cache, with training
+augmentation.
 
 Usage:
 
@@ -81,7 +82,7 @@ def main() -> None:
         caches = {
             store: CachedImages(
                 build_image_cache(
-                    root / store, root, paths, ids, size, store, "bench", 1, progress=False
+                    root / store, files, store=store, signature="bench", workers=1, progress=False
                 ),
                 range(count),
             )

@@ -1,4 +1,5 @@
-"""The one prepared GPU check: step times, MFU, memory, data path and evaluation throughput, as one JSON.
+"""The one prepared GPU check: step times, MFU, memory, data path and evaluation throughput, as one
+JSON.
 
 Run through ``benchmarks/gpu_check.sh`` after the README's set-up; defaults are the paper's
 setting (RN101 at 448 px, batch 64, COCO's 80 names, bf16 autocast). Every figure is measured here:
@@ -35,6 +36,7 @@ from pvlr_kedro.pvlr.data import (
     Augmentation,
     EpochBatches,
     EpochSampler,
+    ImageFiles,
     MultiLabelImages,
     to_model_input,
 )
@@ -137,18 +139,16 @@ def evaluation_rate(args: argparse.Namespace, device: torch.device) -> float:
 
 
 def data_path_rate(args: argparse.Namespace, device: torch.device, folder: Path) -> dict:
-    """Images/s of the training loader over a uint8 cache, every core a worker, normalised on the device."""
+    """Images/s of the training loader over a uint8 cache, every core a worker, normalised on the
+    device."""
     (folder / "images").mkdir()
     paths = [f"images/{name}" for name in coco_like_jpegs(folder / "images", args.data_images)]
     ids = [str(n) for n in range(len(paths))]
     cache = build_image_cache(
         folder / "cache",
-        folder,
-        paths,
-        ids,
-        args.image_size,
-        "uint8",
-        "gpu-check",
+        ImageFiles(folder, paths, ids, args.image_size),
+        store="uint8",
+        signature="gpu-check",
         workers=os.cpu_count() or 1,
         progress=False,
     )

@@ -1,10 +1,12 @@
-"""Training-step time on COCO's vocabulary: PVLR against the backbone alone, post- against pre-interaction
-CAP (paper Table 7), and the text pass over the prompts' own length against the full 77 positions.
+"""Training-step time on COCO's vocabulary: PVLR against the backbone alone, post- against
+pre-interaction CAP (paper Table 7), and the text pass over the prompts' own length against the full
+77 positions.
 
 Usage (defaults: the paper's RN101 at 448 px, COCO's 80 names, a CPU-sized batch):
 
-    DO_NOT_TRACK=1 python benchmarks/training_step.py [--backbone RN101] [--image-size 448] [--batch-size 8]
-        [--device cpu] [--variants backbone_alone post_interaction post_interaction_77 ...]
+    DO_NOT_TRACK=1 python benchmarks/training_step.py [--backbone RN101] [--image-size 448]
+        [--batch-size 8] [--device cpu]
+        [--variants backbone_alone post_interaction post_interaction_77 ...]
 
 "Backbone alone" is the Label Rep. baseline (no KAP, CAP, IFM, DMA): the image tower, GAP
 and a similarity to fixed label embeddings, i.e. the step cost without the PVLR head.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set-up and the whole test suite, as the README says and CI runs it:
 # Debian's chromium for the lineage test (installed when missing and we are root), the
-# virtual environment with the project and its test and mlflow extras, then pytest.
+# virtual environment with the project and its test and mlflow extras, the linters (ruff's
+# lint and format check, mypy), then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -9,6 +10,9 @@ if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get 
 fi
 python3 -m venv .venv
 .venv/bin/pip install -q -e ".[test,mlflow]"  # with the optional extras that tests cover
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy  # the files and options are in pyproject.toml
 # The suite writes up to ~4.3 GB at once under the temporary folder (runs with full-size CLIP
 # towers); each passed test's files are removed as it ends. Say so plainly rather than fail later.
 temporary=${TMPDIR:-/tmp}

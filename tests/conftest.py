@@ -16,7 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def copy_project(folder: Path) -> Path:
-    """The project's configuration in ``folder``, ready for a KedroSession (the package is installed)."""
+    """The project's configuration in ``folder``, ready for a KedroSession (the package is
+    installed)."""
     shutil.copy(REPO / "pyproject.toml", folder / "pyproject.toml")
     shutil.copytree(REPO / "conf", folder / "conf")
     (folder / "src").mkdir()  # bootstrap_project wants it

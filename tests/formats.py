@@ -11,7 +11,8 @@ from PIL import Image
 
 
 def write_jpeg(path: Path, size=(32, 24), seed: int | None = None) -> Path:
-    """Random pixels, seeded by ``seed`` or else by the path: two files never share their bytes by accident."""
+    """Random pixels, seeded by ``seed`` or else by the path: two files never share their bytes by
+    accident."""
     path.parent.mkdir(parents=True, exist_ok=True)
     seed = zlib.crc32(str(path).encode()) if seed is None else seed
     pixels = np.random.default_rng(seed).integers(0, 256, (size[1], size[0], 3), dtype=np.uint8)
@@ -23,6 +24,7 @@ def write_coco_split(
     root: Path,
     annotation_file: str,
     image_folder: str,
+    *,
     images: list[dict],
     annotations: list[dict],
     categories: list[dict],

@@ -1,5 +1,6 @@
 """A randomly initialised CLIP checkpoint planted where huggingface_hub's cache keeps an open_clip
-tag's file, so that ``pretrained='openai'`` takes its real loading path offline (``HF_HUB_OFFLINE=1``)."""
+tag's file, so that ``pretrained='openai'`` takes its real loading path offline
+(``HF_HUB_OFFLINE=1``)."""
 
 from pathlib import Path
 
@@ -13,7 +14,8 @@ REVISION = "0" * 40
 def plant_checkpoint(
     hub_cache: Path, backbone: str, tag: str = "openai"
 ) -> dict[str, torch.Tensor]:
-    """Write a random ``backbone`` state dict (fp16, as OpenAI ships it) as the hub file of ``tag``; return it."""
+    """Write a random ``backbone`` state dict (fp16, as OpenAI ships it) as the hub file of ``tag``;
+    return it."""
     repo = open_clip.get_pretrained_cfg(backbone, tag)["hf_hub"].strip("/")
     folder = hub_cache / f"models--{repo.replace('/', '--')}"
     snapshot = folder / "snapshots" / REVISION

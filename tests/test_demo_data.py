@@ -50,9 +50,8 @@ def test_real_multilabel_task_with_scene_cooccurrence(tmp_path):
     assert frozenset({"car", "bus"}) in pairs and frozenset({"person", "dog"}) in pairs
     assert frozenset({"car", "boat"}) not in pairs and frozenset({"pizza", "kite"}) not in pairs
     sides = [min(a["bbox"][2:]) / 96 for a in data["annotations"]]
-    assert (
-        min(sides) < 0.1 and max(sides) > 0.4
-    )  # small objects (bars are a third as thick) and large ones
+    # small objects (bars are a third as thick) and large ones
+    assert min(sides) < 0.1 and max(sides) > 0.4
 
 
 def test_unchanged_configuration_is_not_generated_again(tmp_path):

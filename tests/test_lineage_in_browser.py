@@ -97,6 +97,5 @@ def test_viz_page_renders_the_train_coco_pipeline(project, tmp_path):
         "coco.model",
         "coco.metrics",
     } <= rendered
-    assert not any(
-        name.startswith("demo.") for name in rendered
-    )  # the train_coco pipeline, not the default
+    # the train_coco pipeline, not the default
+    assert not any(name.startswith("demo.") for name in rendered)

@@ -8,9 +8,8 @@ from tests.conftest import REPO
 
 def test_notebook_executes_and_shows_metrics_and_attention(smoke_project, monkeypatch):
     monkeypatch.setenv("PVLR_RUN", "table4.coco.full")
-    monkeypatch.setenv(
-        "KEDRO_ENV", "smoke"
-    )  # the smoke run's results live in its environment's data/smoke/
+    # the smoke run's results live in its environment's data/smoke/
+    monkeypatch.setenv("KEDRO_ENV", "smoke")
     notebook = nbformat.read(REPO / "notebooks/inspect_run.ipynb", as_version=4)
     NotebookClient(
         notebook,

@@ -7,6 +7,7 @@ catalog resolve ``${globals:…}`` from the wrong environment.
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 from kedro.framework.project import settings
@@ -15,8 +16,8 @@ from omegaconf import OmegaConf
 
 def file_parameters(project: Path, env: str | None = None) -> dict:
     """``conf/base`` parameters merged key by key with ``env``'s (``local`` when None)."""
-    merged = OmegaConf.create()
+    merged: typing.Any = OmegaConf.create()
     for folder in ("base", env or "local"):
         for path in sorted((project / settings.CONF_SOURCE / folder).rglob("parameters*.yml")):
             merged = OmegaConf.merge(merged, OmegaConf.load(path))
-    return OmegaConf.to_container(merged, resolve=False)
+    return dict(OmegaConf.to_container(merged, resolve=False))  # type: ignore[arg-type]

@@ -123,7 +123,8 @@ def _parent(root: Path) -> Path:
 
 
 def _refuse_foreign_files(root: Path, manifest: dict | None) -> None:
-    """An error naming the files in ``root`` that the generator did not write (all of them without a manifest)."""
+    """An error naming the files in ``root`` that the generator did not write (all of them without a
+    manifest)."""
     if not root.exists() or not any(root.iterdir()):
         return
     if manifest is None:
@@ -145,7 +146,8 @@ def _refuse_foreign_files(root: Path, manifest: dict | None) -> None:
 
 
 def _remove_own_partials(root: Path) -> None:
-    """Folders a killed generation left beside ``root``: only those carrying the generator's marker."""
+    """Folders a killed generation left beside ``root``: only those carrying the generator's
+    marker."""
     if root.parent.is_dir():
         for folder in root.parent.glob(f".{root.name}.*{PARTIAL_SUFFIX}"):
             if (folder / PARTIAL_MARKER).is_file():
@@ -166,7 +168,8 @@ def _read_manifest(root: Path):
 
 def _write_split(base: Path, folder: str, image_ids: range, config: DemoConfig, rng) -> dict:
     (base / folder).mkdir(parents=True, exist_ok=True)
-    images, annotations = [], []
+    images: list[dict] = []
+    annotations: list[dict] = []
     for image_id in image_ids:
         file_name = f"{image_id:06d}.jpg"
         picture, objects = _draw_image(config, rng)
@@ -206,9 +209,8 @@ def _write_split(base: Path, folder: str, image_ids: range, config: DemoConfig, 
 def _draw_image(config: DemoConfig, rng) -> tuple[Image.Image, list]:
     size = config.image_size
     tint, frequencies = list(SCENES.values())[rng.integers(len(SCENES))]
-    pixels = np.asarray(tint, float) + rng.normal(
-        0, 12, (size, size, 3)
-    )  # size×size×3 noise around the tint
+    # size×size×3 noise around the tint
+    pixels = np.asarray(tint, float) + rng.normal(0, 12, (size, size, 3))
     picture = Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(picture)
     for _ in range(config.clutter):

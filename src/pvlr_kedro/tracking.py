@@ -1,4 +1,5 @@
-"""Every run namespace as an MLflow run, when kedro-mlflow is installed (``pip install -e ".[mlflow]"``).
+"""Every run namespace as an MLflow run, when kedro-mlflow is installed (``pip install -e
+".[mlflow]"``).
 
 kedro-mlflow's hooks switch on when it is installed: one MLflow run per ``kedro run``, in the
 store that ``conf/base/mlflow.yml`` names (``mlruns.db``, a SQLite file at the project root).
@@ -34,7 +35,7 @@ def sqlite_store(file_name: str) -> str:
 
 def flat(block: dict, prefix: str = "") -> dict:
     """A nested dict as ``{"a.b.c": value}``."""
-    items = {}
+    items: dict[str, object] = {}
     for key, value in block.items():
         name = f"{prefix}{key}"
         items.update(flat(value, f"{name}.") if isinstance(value, dict) else {name: value})
@@ -61,8 +62,8 @@ def final_metrics(metrics: dict) -> dict[str, float]:
 
 
 class TrackRunNamespaces:
-    """Logs a run namespace as one nested MLflow run when its report node has run: that node's inputs
-    and outputs hold all but the model, whose file the catalog has saved by then."""
+    """Logs a run namespace as one nested MLflow run when its report node has run: that node's
+    inputs and outputs hold all but the model, whose file the catalog has saved by then."""
 
     @hook_impl
     def after_node_run(self, node, catalog, inputs: dict, outputs: dict) -> None:

@@ -28,9 +28,9 @@ def write_small_coco(root):
         root,
         "annotations/instances_train2014.json",
         "train2014",
-        train_images,
-        train_annotations,
-        CATEGORIES,
+        images=train_images,
+        annotations=train_annotations,
+        categories=CATEGORIES,
     )
     test_images = [
         {"id": 42, "file_name": "COCO_val2014_000000000042.jpg", "width": 50, "height": 40}
@@ -39,9 +39,9 @@ def write_small_coco(root):
         root,
         "annotations/instances_val2014.json",
         "val2014",
-        test_images,
-        [{"image_id": 42, "category_id": 3}],
-        CATEGORIES,
+        images=test_images,
+        annotations=[{"image_id": 42, "category_id": 3}],
+        categories=CATEGORIES,
     )
 
 
@@ -81,17 +81,17 @@ def test_2017_file_names_by_parameter(tmp_path):
         tmp_path,
         "annotations/instances_train2017.json",
         "train2017",
-        [{"id": 1, "file_name": "000000000001.jpg"}],
-        [{"image_id": 1, "category_id": 1}],
-        CATEGORIES,
+        images=[{"id": 1, "file_name": "000000000001.jpg"}],
+        annotations=[{"image_id": 1, "category_id": 1}],
+        categories=CATEGORIES,
     )
     write_coco_split(
         tmp_path,
         "annotations/instances_val2017.json",
         "val2017",
-        [{"id": 2, "file_name": "000000000002.jpg"}],
-        [{"image_id": 2, "category_id": 18}],
-        CATEGORIES,
+        images=[{"id": 2, "file_name": "000000000002.jpg"}],
+        annotations=[{"image_id": 2, "category_id": 18}],
+        categories=CATEGORIES,
     )
     table, _, _ = read(
         tmp_path,
@@ -128,9 +128,9 @@ def test_annotation_with_unknown_reference_names_the_ids(tmp_path, annotation, m
         tmp_path,
         "annotations/instances_val2014.json",
         "val2014",
-        [{"id": 42, "file_name": "x.jpg"}],
-        [{"image_id": 42, "category_id": 3}, annotation],
-        CATEGORIES,
+        images=[{"id": 42, "file_name": "x.jpg"}],
+        annotations=[{"image_id": 42, "category_id": 3}, annotation],
+        categories=CATEGORIES,
     )
     with pytest.raises(IngestionError, match=message):
         read(tmp_path)
@@ -143,9 +143,9 @@ def test_image_path_leaving_the_root_is_refused(tmp_path, file_name):
         tmp_path,
         "annotations/instances_val2014.json",
         "val2014",
-        [{"id": 42, "file_name": file_name}],
-        [{"image_id": 42, "category_id": 3}],
-        CATEGORIES,
+        images=[{"id": 42, "file_name": file_name}],
+        annotations=[{"image_id": 42, "category_id": 3}],
+        categories=CATEGORIES,
         write_images=False,
     )
     with pytest.raises(IngestionError, match=r"image id 42.*(absolute|leaves the benchmark root)"):
@@ -159,9 +159,9 @@ def test_duplicate_class_names_are_an_error(tmp_path):
         tmp_path,
         "annotations/instances_val2014.json",
         "val2014",
-        [{"id": 42, "file_name": "x.jpg"}],
-        [{"image_id": 42, "category_id": 3}],
-        categories,
+        images=[{"id": 42, "file_name": "x.jpg"}],
+        annotations=[{"image_id": 42, "category_id": 3}],
+        categories=categories,
     )
     with pytest.raises(IngestionError, match="duplicate class names.*dog"):
         read(tmp_path)
@@ -172,7 +172,14 @@ def test_empty_vocabulary_is_an_error(tmp_path):
         ("annotations/instances_train2014.json", "train2014", 1),
         ("annotations/instances_val2014.json", "val2014", 2),
     ):
-        write_coco_split(tmp_path, file, folder, [{"id": image_id, "file_name": "a.jpg"}], [], [])
+        write_coco_split(
+            tmp_path,
+            file,
+            folder,
+            images=[{"id": image_id, "file_name": "a.jpg"}],
+            annotations=[],
+            categories=[],
+        )
     with pytest.raises(IngestionError, match="vocabulary is empty"):
         read(tmp_path, drop_unannotated=False)
 
@@ -183,9 +190,9 @@ def test_split_without_images_is_an_error(tmp_path):
         tmp_path,
         "annotations/instances_val2014.json",
         "val2014",
-        [{"id": 42, "file_name": "x.jpg"}],
-        [],
-        CATEGORIES,
+        images=[{"id": 42, "file_name": "x.jpg"}],
+        annotations=[],
+        categories=CATEGORIES,
     )
     with pytest.raises(IngestionError, match="split 'test' has no images"):
         read(tmp_path)
@@ -197,9 +204,9 @@ def test_one_category_id_with_two_names_is_an_error(tmp_path):
         tmp_path,
         "annotations/instances_val2014.json",
         "val2014",
-        [{"id": 42, "file_name": "x.jpg"}],
-        [{"image_id": 42, "category_id": 3}],
-        [{"id": 3, "name": "automobile"}],
+        images=[{"id": 42, "file_name": "x.jpg"}],
+        annotations=[{"image_id": 42, "category_id": 3}],
+        categories=[{"id": 3, "name": "automobile"}],
     )
     with pytest.raises(IngestionError, match="category id 3 is named 'automobile'"):
         read(tmp_path)

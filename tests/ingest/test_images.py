@@ -1,9 +1,12 @@
 """The image check: missing, empty, non-image and truncated files, found and named."""
 
 import pytest
+from PIL import Image
 
 from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
 from tests.formats import write_coco_split, write_jpeg
+from tests.ingest.test_csv_labels import read as read_csv_source
+from tests.ingest.test_csv_labels import write_csv
 
 CATEGORIES = [{"id": 1, "name": "person"}]
 
@@ -15,17 +18,17 @@ def coco_root(tmp_path):
         tmp_path,
         "train.json",
         "",
-        images,
-        [{"image_id": i, "category_id": 1} for i in (1, 2, 3)],
-        CATEGORIES,
+        images=images,
+        annotations=[{"image_id": i, "category_id": 1} for i in (1, 2, 3)],
+        categories=CATEGORIES,
     )
     write_coco_split(
         tmp_path,
         "test.json",
         "",
-        [{"id": 4, "file_name": "4.jpg"}],
-        [{"image_id": 4, "category_id": 1}],
-        CATEGORIES,
+        images=[{"id": 4, "file_name": "4.jpg"}],
+        annotations=[{"image_id": 4, "category_id": 1}],
+        categories=CATEGORIES,
     )
     return tmp_path
 
@@ -72,10 +75,6 @@ def test_truncated_body_found_by_the_default_full_decode_and_missed_by_the_heade
 
 
 def test_recorded_sizes_are_the_displayed_ones(tmp_path):
-    from PIL import Image
-
-    from tests.ingest.test_csv_labels import read as read_csv_source
-    from tests.ingest.test_csv_labels import write_csv
 
     write_csv(tmp_path)
     exif = Image.Exif()

@@ -1,10 +1,11 @@
-"""No image in both splits (same path or same bytes) unless allowed and counted; no file listed twice."""
+"""No image in both splits (same path or same bytes) unless allowed and counted; no file listed
+twice."""
 
 import shutil
 
 import pytest
 
-from pvlr_kedro.ingest import IngestionError
+from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
 from tests.formats import write_coco_split
 from tests.ingest.test_csv_labels import read, write_csv
 
@@ -36,7 +37,6 @@ def test_distinct_images_pass_with_a_zero_count(tmp_path):
 
 
 def test_one_file_under_two_ids_is_an_error_naming_the_file_and_both_ids(tmp_path):
-    from pvlr_kedro.ingest import SourceConfig, read_source
 
     categories = [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}]
     images = [
@@ -47,17 +47,17 @@ def test_one_file_under_two_ids_is_an_error_naming_the_file_and_both_ids(tmp_pat
         tmp_path,
         "train.json",
         "train",
-        images,
-        [{"image_id": 7, "category_id": 1}, {"image_id": 8, "category_id": 2}],
-        categories,
+        images=images,
+        annotations=[{"image_id": 7, "category_id": 1}, {"image_id": 8, "category_id": 2}],
+        categories=categories,
     )
     write_coco_split(
         tmp_path,
         "test.json",
         "test",
-        [{"id": 9, "file_name": "y.jpg", "width": 32, "height": 24}],
-        [{"image_id": 9, "category_id": 1}],
-        categories,
+        images=[{"id": 9, "file_name": "y.jpg", "width": 32, "height": 24}],
+        annotations=[{"image_id": 9, "category_id": 1}],
+        categories=categories,
     )
     params = {
         "format": "coco",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pvlr_kedro.ingest import IngestionError, SourceConfig
+from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
 from pvlr_kedro.ingest.records import ClassList
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
 
@@ -42,7 +42,6 @@ def test_root_must_be_set():
 
 
 def test_missing_root_folder_names_the_parameter(tmp_path):
-    from pvlr_kedro.ingest import read_source
 
     source = SourceConfig.from_params({"format": "coco", "root": str(tmp_path / "nowhere")}, "coco")
     with pytest.raises(
@@ -72,7 +71,6 @@ def test_renaming_an_unknown_class_or_sharing_a_prompt_is_an_error():
 
 
 def test_a_data_key_of_the_wrong_type_names_the_key_and_value():
-    from pvlr_kedro.ingest import IngestionError, SourceConfig
 
     with pytest.raises(
         IngestionError, match=r"coco.skip_missing_images='flase': expected true or false"

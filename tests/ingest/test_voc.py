@@ -7,11 +7,12 @@ from pvlr_kedro.ingest.voc import VOC_CLASSES
 from tests.formats import write_jpeg, write_voc, write_voc_xml
 
 TRAINVAL = {
+    # plant only difficult → ignore
     "000005": [
         ("chair", "0"),
         ("chair", "1"),
         ("pottedplant", "1"),
-    ],  # plant only difficult → ignore
+    ],
     "000007": [("car", None)],  # no <difficult> tag means not difficult
     "000009": [(" horse\n", "0"), ("person", "0")],  # stray whitespace around the name
 }

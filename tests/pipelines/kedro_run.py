@@ -22,3 +22,19 @@ def load(project: Path, name: str, params: dict | None = None):
     bootstrap_project(project)
     with KedroSession.create(project_path=project, runtime_params=params or {}) as session:
         return session.load_context().catalog.load(name)
+
+
+# the demo at a tiny size
+TINY = {
+    "demo": {
+        "generator": {"train_images": 48, "test_images": 24},
+        "train": {"epochs": 2, "batch_size": 16, "progress_bar": False},
+    }
+}
+
+
+def latest(project: Path, pattern: str) -> Path:
+    """The newest file matching ``pattern`` under ``project`` (a versioned dataset's last save)."""
+    found = sorted(project.glob(pattern))
+    assert found, pattern
+    return found[-1]

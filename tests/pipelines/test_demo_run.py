@@ -1,34 +1,19 @@
-"""The whole demo run through a KedroSession at a tiny size: outputs, reproducibility, early errors."""
+"""The whole demo run through a KedroSession at a tiny size: outputs, reproducibility, early
+errors."""
 
 import json
 
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
+from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, resolve_recipe
+from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.data import MultiLabelImages
-from pvlr_kedro.pvlr.training import TrainConfig, predict_dataset
+from pvlr_kedro.pvlr.training import TrainConfig, predict_dataset, seed_everything
 from tests.conftest import project_with_runs
-from tests.pipelines.kedro_run import load, run_pipeline
-
-TINY = {
-    "demo": {
-        "generator": {"train_images": 48, "test_images": 24},
-        "train": {"epochs": 2, "batch_size": 16, "progress_bar": False},
-    }
-}
-
-
-def latest(project, pattern):
-    found = sorted(project.glob(pattern))
-    assert found, pattern
-    return found[-1]
-
-
-@pytest.fixture(scope="module")
-def demo_run(tmp_path_factory):
-    """One tiny demo run shared by the checks below (a fresh project folder)."""
-    return project_with_runs(tmp_path_factory.mktemp("demo_project"), ("demo", TINY, None))
+from tests.pipelines.kedro_run import TINY, latest, load, run_pipeline
 
 
 def test_metrics_json_has_both_models_every_key_and_top3(demo_run):
@@ -177,11 +162,6 @@ def test_a_mistyped_parameter_fails_before_any_work_naming_the_key(project, para
 
 
 def test_hard_prompt_node_matches_what_the_model_computes_itself(demo_run, monkeypatch):
-    import torch
-
-    from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, resolve_recipe
-    from pvlr_kedro.pvlr import build_model
-    from pvlr_kedro.pvlr.training import seed_everything
 
     monkeypatch.chdir(demo_run)
     paper, demo = load(demo_run, "params:paper"), load(demo_run, "params:demo")

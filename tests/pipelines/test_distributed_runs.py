@@ -1,5 +1,6 @@
-"""`kedro run` across processes and machines (gloo on this CPU): killed and resumed on another number
-of processes, and two machines over a loopback rendezvous, each within 5e-3 mAP of one 2-process run."""
+"""`kedro run` across processes and machines (gloo on this CPU): killed and resumed on another
+number of processes, and two machines over a loopback rendezvous, each within 5e-3 mAP of one
+2-process run."""
 
 import json
 import os
@@ -28,7 +29,7 @@ def kedro_run(project: Path, extra: str, **popen) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "DO_NOT_TRACK": "1"},
+        env={**os.environ, "DO_NOT_TRACK": "1", "COLUMNS": "400"},  # log lines left whole
         **popen,
     )
 
@@ -55,9 +56,8 @@ def two_processes(tmp_path_factory):
     project = new_project(tmp_path_factory.mktemp("distributed"), "two")
     log = finished(kedro_run(project, "demo.train.devices=2"))
     assert "Training on 2 process(es)" in log and "backend gloo" in log
-    assert (
-        "epoch 1/3:" in log and "epoch 3/3:" in log
-    )  # rank 0's records reach the log as a single process's
+    # rank 0's records reach the log as a single process's
+    assert "epoch 1/3:" in log and "epoch 3/3:" in log
     assert "(rank 1) No pretrained weights" in log  # and the other ranks', prefixed
     return project
 
@@ -96,9 +96,8 @@ def test_a_killed_two_process_run_resumes_on_one_process(two_processes, tmp_path
         time.sleep(0.1)
     assert not any(alive(pid) for pid in workers)  # no worker outlives its launcher
     assert not list(project.glob("data/08_reporting/demo/metrics.json/*/metrics.json"))
-    log = finished(
-        kedro_run(project, "demo.train.devices=1")
-    )  # a checkpoint of 2 processes, resumed by 1
+    # a checkpoint of 2 processes, resumed by 1
+    log = finished(kedro_run(project, "demo.train.devices=1"))
     assert "Resuming from" in log and " of 3 done" in log
     assert abs(ema_map(project) - ema_map(two_processes)) < 5e-3
 
@@ -118,9 +117,8 @@ def test_two_machines_over_loopback_end_as_one_run(two_processes, tmp_path):
         "machine 1 of 2 has done its" in logs[1]
         and "machine 0 evaluates, reports and saves" in logs[1]
     )
-    assert not list(
-        machines[1].glob("data/08_reporting/demo/*/*/*")
-    )  # machine 1 reports and saves nothing
+    # machine 1 reports and saves nothing
+    assert not list(machines[1].glob("data/08_reporting/demo/*/*/*"))
     assert not list(machines[1].glob("data/06_models/demo/model.pt/*"))
     assert not (
         machines[1] / "data/05_model_input/demo/recipe.json"

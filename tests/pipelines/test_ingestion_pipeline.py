@@ -1,12 +1,15 @@
-"""Ingestion through `kedro run`: the demo end to end, own data by root override, nothing lost on error."""
+"""Ingestion through `kedro run`: the demo end to end, own data by root override, nothing lost on
+error."""
 
 import json
 
 import pandas as pd
 import pytest
 
+from pvlr_kedro.ingest import IngestionError
 from pvlr_kedro.pipeline_registry import register_pipelines
-from tests.formats import write_coco_split
+from pvlr_kedro.pipelines.ingestion.nodes import prepare_source
+from tests.formats import write_coco_split, write_jpeg
 from tests.pipelines.kedro_run import load, run_pipeline
 
 TINY_DEMO = {"demo": {"generator": {"train_images": 40, "test_images": 12}}}
@@ -69,17 +72,17 @@ def test_train_custom_needs_only_the_root_override(project, tmp_path):
         root,
         "train.json",
         "",
-        [{"id": 1, "file_name": "pics/a.jpg"}, {"id": 2, "file_name": "pics/b.jpg"}],
-        [{"image_id": 1, "category_id": 7}, {"image_id": 2, "category_id": 2}],
-        categories,
+        images=[{"id": 1, "file_name": "pics/a.jpg"}, {"id": 2, "file_name": "pics/b.jpg"}],
+        annotations=[{"image_id": 1, "category_id": 7}, {"image_id": 2, "category_id": 2}],
+        categories=categories,
     )
     write_coco_split(
         root,
         "test.json",
         "",
-        [{"id": 1, "file_name": "pics/c.jpg"}],
-        [{"image_id": 1, "category_id": 2}],
-        categories,
+        images=[{"id": 1, "file_name": "pics/c.jpg"}],
+        annotations=[{"image_id": 1, "category_id": 2}],
+        categories=categories,
     )
     run_pipeline(project, "train_custom", {"custom": {"root": str(root), **TINY_RUN}})
     table = load(project, "custom.annotations")
@@ -94,7 +97,6 @@ def test_train_custom_needs_only_the_root_override(project, tmp_path):
 
 def test_a_test_split_without_any_label_is_an_error_before_training(project, tmp_path):
     root = tmp_path
-    from tests.formats import write_jpeg
 
     for name in ("a", "b", "c"):
         write_jpeg(root / f"{name}.jpg")
@@ -134,9 +136,8 @@ def test_environments_override_parameters_key_by_key(project):
     run_pipeline(project, "demo", env="ci")
     summary = json.loads((project / "data/08_reporting/demo/ingestion_summary.json").read_text())
     assert summary["images"] == {"train": 30, "test": 10}
-    assert summary["root"] == str(
-        project / "data/01_raw/demo"
-    )  # the rest of the block still comes from base
+    # the rest of the block still comes from base
+    assert summary["root"] == str(project / "data/01_raw/demo")
 
 
 def test_a_run_from_a_subfolder_with_a_home_root_reads_and_writes_the_projects_places(
@@ -161,8 +162,6 @@ def test_a_run_from_a_subfolder_with_a_home_root_reads_and_writes_the_projects_p
 
 
 def test_generator_parameters_are_checked(tmp_path):
-    from pvlr_kedro.ingest import IngestionError
-    from pvlr_kedro.pipelines.ingestion.nodes import prepare_source
 
     block = {"format": "coco", "root": str(tmp_path / "demo"), "generator": {"train_imgs": 10}}
     with pytest.raises(ValueError, match="unknown demo.generator parameters: train_imgs"):

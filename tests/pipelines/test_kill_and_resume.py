@@ -1,4 +1,5 @@
-"""A `kedro run` killed (SIGKILL) during training, then run again, resumes and ends as an uninterrupted run."""
+"""A `kedro run` killed (SIGKILL) during training, then run again, resumes and ends as an
+uninterrupted run."""
 
 import json
 import os
@@ -49,9 +50,8 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait(timeout=60)
-    assert not list(
-        killed.glob("data/08_reporting/demo/metrics.json/*/metrics.json")
-    )  # killed before the end
+    # killed before the end
+    assert not list(killed.glob("data/08_reporting/demo/metrics.json/*/metrics.json"))
     rerun = kedro_run(killed)
     log, _ = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, log[-3000:]

@@ -12,8 +12,7 @@ from open_clip.transformer import QuickGELU
 from pvlr_kedro.pvlr import build_model
 from tests.conftest import project_with_runs
 from tests.hub_cache import plant_checkpoint
-from tests.pipelines.kedro_run import load
-from tests.pipelines.test_demo_run import latest
+from tests.pipelines.kedro_run import latest, load
 
 BACKBONES = {"RN50": "visual.layer1.0.conv1.weight", "ViT-B-32": "visual.conv1.weight"}
 

@@ -1,17 +1,23 @@
 """`predict`: a demo model on a folder of held-out images in every format, broken ones among them;
 open vocabulary; the Predictor without Kedro."""
 
+import importlib.util
 import json
 
 import numpy as np
+import onnx
+import onnxruntime
 import pandas as pd
 import pytest
+import torch
 from PIL import Image
 
-from pvlr_kedro.pvlr import Predictor
+from pvlr_kedro.datasets import load_run_model
+from pvlr_kedro.pipelines.prediction.nodes import draw_qualitative_table, list_images
+from pvlr_kedro.pvlr import Predictor, build_model
+from pvlr_kedro.pvlr.export import export_onnx
 from tests.conftest import project_with_runs
-from tests.pipelines.kedro_run import load, run_pipeline
-from tests.pipelines.test_demo_run import TINY, latest
+from tests.pipelines.kedro_run import TINY, latest, load, run_pipeline
 
 
 @pytest.fixture(scope="module")
@@ -42,14 +48,12 @@ def trained(tmp_path_factory):
 
 def predict(project, **params):
     run_pipeline(project, "predict", {"predict": {"model": "demo", **params}})
-    read = lambda name, kind: (
+    scores = latest(project, "data/07_model_output/predict/scores.parquet/*/scores.parquet")
+    skipped, labels = (
         pd.read_csv(latest(project, f"data/08_reporting/predict/{name}.csv/*/{name}.csv"))
-        if kind == "csv"
-        else pd.read_parquet(
-            latest(project, f"data/07_model_output/predict/{name}.parquet/*/{name}.parquet")
-        )
-    )  # noqa: E731
-    return read("scores", "parquet"), read("skipped", "csv"), read("labels", "csv")
+        for name in ("skipped", "labels")
+    )
+    return pd.read_parquet(scores), skipped, labels
 
 
 def test_every_good_image_is_scored_and_every_broken_one_listed(trained, monkeypatch):
@@ -74,9 +78,8 @@ def test_every_good_image_is_scored_and_every_broken_one_listed(trained, monkeyp
         "nested/truncated.jpg": "OSError",
     }
     by_path = scores.set_index("path")
-    np.testing.assert_allclose(
-        by_path.loc["turned.png"], by_path.loc["upright.png"], atol=1e-6
-    )  # scored as seen
+    # scored as seen
+    np.testing.assert_allclose(by_path.loc["turned.png"], by_path.loc["upright.png"], atol=1e-6)
     assert list(labels.columns) == ["path", "labels", "top3"] and len(labels) == 8
     assert latest(project, "data/08_reporting/predict/sheet.png/*/sheet.png").stat().st_size > 5000
     pictures = sorted((project / "data/08_reporting/predict/attention").glob("*.png"))
@@ -117,7 +120,6 @@ def test_a_new_class_name_is_scored_and_named_in_the_report(trained, monkeypatch
 
 
 def test_classifier_learning_cannot_score_new_names():
-    from pvlr_kedro.pvlr import build_model
 
     model = build_model(
         {
@@ -144,9 +146,6 @@ def test_an_empty_folder_is_a_clear_error(trained, monkeypatch):
 
 
 def test_export_writes_onnx_that_agrees_with_pytorch(trained, monkeypatch):
-    import onnx
-    import onnxruntime
-    import torch
 
     project, _ = trained
     monkeypatch.chdir(project)
@@ -156,9 +155,8 @@ def test_export_writes_onnx_that_agrees_with_pytorch(trained, monkeypatch):
     vocabulary = json.loads((project / "data/03_primary/demo/vocabulary.json").read_text())
     assert "N×3×64×64" in readme and ", ".join(vocabulary["names"]) in readme
     graph = onnx.load(exported).graph
-    assert not any(
-        "text_encoder" in tensor.name for tensor in graph.initializer
-    )  # label embeddings folded in
+    # label embeddings folded in
+    assert not any("text_encoder" in tensor.name for tensor in graph.initializer)
     model = load(project, "demo.model").build("ema")
     session = onnxruntime.InferenceSession(str(exported), providers=["CPUExecutionProvider"])
     for batch in (1, 5):  # a dynamic batch
@@ -171,10 +169,6 @@ def test_export_writes_onnx_that_agrees_with_pytorch(trained, monkeypatch):
 
 
 def test_export_without_the_extra_says_which_to_install(monkeypatch):
-    import importlib.util
-
-    from pvlr_kedro.pvlr import build_model
-    from pvlr_kedro.pvlr.export import export_onnx
 
     real = importlib.util.find_spec
     monkeypatch.setattr(
@@ -190,7 +184,6 @@ def test_export_without_the_extra_says_which_to_install(monkeypatch):
 
 
 def test_a_version_from_the_future_does_not_shadow_the_latest(trained, monkeypatch, caplog):
-    from pvlr_kedro.datasets import load_run_model
 
     project, _ = trained
     monkeypatch.chdir(project)
@@ -205,7 +198,6 @@ def test_a_version_from_the_future_does_not_shadow_the_latest(trained, monkeypat
 
 
 def test_a_csv_with_ground_truth_and_a_baseline_run_fills_figure_7s_table(trained, monkeypatch):
-    from pvlr_kedro.pipelines.prediction.nodes import draw_qualitative_table, list_images
 
     project, folder = trained
     monkeypatch.chdir(project)

@@ -1,4 +1,5 @@
-"""Paper tables: every one builds and resolves its rows; table4 and table7 run end to end in `smoke`."""
+"""Paper tables: every one builds and resolves its rows; table4 and table7 run end to end in
+`smoke`."""
 
 import json
 
@@ -7,13 +8,7 @@ import pytest
 
 from pvlr_kedro.pipeline_registry import register_pipelines, table_specs
 from pvlr_kedro.pipelines.tables.pipeline import create_pipeline
-from tests.pipelines.kedro_run import run_pipeline
-
-
-def latest(project, pattern):
-    found = sorted(project.glob(pattern))
-    assert found, pattern
-    return found[-1]
+from tests.pipelines.kedro_run import latest, run_pipeline
 
 
 def test_every_table_is_registered_with_a_run_per_benchmark_and_row(project):
@@ -123,11 +118,10 @@ def test_table4_smoke_report_cell_by_cell(smoke_project):
 
 
 def test_table4_rows_are_the_ablations_they_name(smoke_project):
-    recipe = lambda row: json.loads(
-        latest(
-            smoke_project, f"data/smoke/05_model_input/table4.coco.{row}/recipe.json/*/recipe.json"
-        ).read_text()
-    )  # noqa: E731
+    def recipe(row: str) -> dict:
+        pattern = f"data/smoke/05_model_input/table4.coco.{row}/recipe.json/*/recipe.json"
+        return json.loads(latest(smoke_project, pattern).read_text())
+
     assert (
         recipe("baseline")["model"]["kap"] is False and recipe("baseline")["model"]["cap"] == "none"
     )
@@ -154,15 +148,14 @@ def test_table7_smoke_times_both_strategies_with_the_shared_timing_function(smok
         seconds["pre_interaction"]["text_checkpointing"]
         and not seconds["post_interaction"]["text_checkpointing"]
     )
-    assert not seconds["post_interaction"][
-        "bf16_autocast"
-    ]  # a CPU: training runs without autocast, and so does the timing
+    # a CPU: training runs without autocast, and so does the timing
+    assert not seconds["post_interaction"]["bf16_autocast"]
     report = latest(
         smoke_project, "data/smoke/08_reporting/table7/report.md/*/report.md"
     ).read_text()
     assert (
-        "bf16 autocast off, text-encoder checkpointing on for pre-interaction, text pass over the prompts' own "
-        "length"
+        "bf16 autocast off, text-encoder checkpointing on for pre-interaction, text pass over the "
+        "prompts' own length"
     ) in report
     ratio = seconds["pre_interaction"]["seconds"] / seconds["post_interaction"]["seconds"]
     assert (

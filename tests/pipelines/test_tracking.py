@@ -11,8 +11,7 @@ from kedro.pipeline import Node
 
 from pvlr_kedro.pvlr.checkpoint import TrainedModel
 from pvlr_kedro.tracking import TrackRunNamespaces, epoch_metrics
-from tests.pipelines.kedro_run import load, run_pipeline
-from tests.pipelines.test_demo_run import demo_run, latest  # noqa: F401 (the module's one tiny demo run)
+from tests.pipelines.kedro_run import latest, load, run_pipeline
 
 mlflow = pytest.importorskip("mlflow")
 
@@ -24,7 +23,7 @@ def stored_runs(project) -> pd.DataFrame:
 
 def test_the_demo_is_one_nested_run_with_recipe_history_metrics_report_and_model(
     demo_run, monkeypatch
-):  # noqa: F811
+):
     assert mlflow.active_run() is None  # kedro-mlflow's run ended with its session
     runs = stored_runs(demo_run)
     children = runs[runs["tags.mlflow.parentRunId"].notna()]

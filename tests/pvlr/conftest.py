@@ -2,6 +2,9 @@
 
 import pytest
 
+from pvlr_kedro.demo_data import DemoConfig, generate_demo
+from pvlr_kedro.ingest import SourceConfig, read_source
+
 NAMES = ["person", "car", "dog", "boat", "traffic light"]
 TINY = {"pretrained": None, "image_size": 64}
 BACKBONES = ["pvlr-tiny-rn", "pvlr-tiny-vit"]
@@ -13,9 +16,8 @@ def backbone(request):
 
 
 def generated_demo(root, train_images: int, test_images: int) -> tuple:
-    """A small generated demo set at ``root``, read back by the COCO reader: (table, vocabulary, summary)."""
-    from pvlr_kedro.demo_data import DemoConfig, generate_demo
-    from pvlr_kedro.ingest import SourceConfig, read_source
+    """A small generated demo set at ``root``, read back by the COCO reader: (table, vocabulary,
+    summary)."""
 
     generate_demo(
         root,

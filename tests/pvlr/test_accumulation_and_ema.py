@@ -1,4 +1,5 @@
-"""An accumulated step is the full batch's step; the EMA reaches the paper's decay early and holds it."""
+"""An accumulated step is the full batch's step; the EMA reaches the paper's decay early and holds
+it."""
 
 import pytest
 import torch
@@ -13,15 +14,15 @@ from tests.pvlr.conftest import NAMES, TINY
 
 def gradients(micro_batches: int, loss: LossConfig) -> dict:
     torch.manual_seed(0)
-    model = build_model(
-        {"backbone": "pvlr-tiny-vit", **TINY}, NAMES
-    )  # LayerNorm only: no batch statistics
+    # LayerNorm only: no batch statistics
+    model = build_model({"backbone": "pvlr-tiny-vit", **TINY}, NAMES)
     generator = torch.Generator().manual_seed(1)
     images = torch.randn(7, 3, 64, 64, generator=generator)
     targets = (torch.rand(7, len(NAMES), generator=generator) < 0.3).long()
     ignore = torch.rand(7, len(NAMES), generator=generator) < 0.25
     ignore[:3] = (
-        True  # the first micro-batch keeps few entries: a per-micro-batch mean would weigh it wrongly
+        # the first micro-batch keeps few entries: a per-micro-batch mean would weigh it wrongly
+        True
     )
     ignore[0, 0] = False
     model.train()
@@ -31,8 +32,8 @@ def gradients(micro_batches: int, loss: LossConfig) -> dict:
         targets,
         ignore,
         loss,
-        micro_batches,
-        lambda: torch.autocast("cpu", enabled=False),
+        micro_batches=micro_batches,
+        autocast=lambda: torch.autocast("cpu", enabled=False),
     )
     return {name: p.grad.clone() for name, p in model.named_parameters() if p.grad is not None}
 
@@ -51,9 +52,8 @@ def test_ema_schedule_reaches_the_paper_decay_within_the_first_tenth_of_a_coco_r
     assert ema_decay(1, 0.9997) == 0.0  # the first step's weights, not the initial ones
     assert ema_decay(2, 0.9997) == 0.5
     reached = next(step for step in range(1, 10_000) if ema_decay(step, 0.9997) >= 0.9997)
-    assert (
-        reached == 3334 and reached <= 0.1 * 30 * 1283
-    )  # COCO: 82,081 images / 64 = 1,283 steps per epoch
+    # COCO: 82,081 images / 64 = 1,283 steps per epoch
+    assert reached == 3334 and reached <= 0.1 * 30 * 1283
     assert ema_decay(3333, 0.9997) < 0.9997
     assert all(ema_decay(step, 0.9997) == 0.9997 for step in (3334, 10_000, 38_490))
     assert ema_decay(1, 0.9997, warmup=False) == 0.9997
@@ -114,8 +114,8 @@ def test_text_encoder_checkpointing_leaves_loss_and_gradients_unchanged():
             targets,
             torch.zeros_like(targets, dtype=torch.bool),
             LossConfig(),
-            1,
-            lambda: torch.autocast("cpu", enabled=False),
+            micro_batches=1,
+            autocast=lambda: torch.autocast("cpu", enabled=False),
         )
         results.append(
             (

@@ -30,10 +30,11 @@ def tiny_bert(tmp_path_factory):
 
 def test_bert_encoder_builds_projects_and_stays_frozen(tiny_bert):
     model = build_model({"backbone": "pvlr-tiny-rn", **TINY, "text_encoder": tiny_bert}, NAMES)
+    # BERT width, before the projection
     assert model.hard_prompt_embeddings.shape == (
         len(NAMES),
         32,
-    )  # BERT width, before the projection
+    )
     assert (
         isinstance(model.label_projection, torch.nn.Linear)
         and model.label_projection.out_features == 64

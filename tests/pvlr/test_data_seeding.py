@@ -1,5 +1,7 @@
-"""One seeding rule: an epoch's order from (seed, epoch), each sample's augmentation from (seed, epoch,
-index), whatever the loader's workers."""
+"""One seeding rule: an epoch's order from (seed, epoch), each sample's augmentation from (seed,
+epoch, index), whatever the loader's workers."""
+
+import os
 
 import numpy as np
 import pytest
@@ -7,6 +9,7 @@ import torch
 from torch.utils.data import DataLoader
 
 from pvlr_kedro.pvlr.data import Augmentation, EpochSampler, MultiLabelImages
+from pvlr_kedro.pvlr.training import TrainConfig
 from tests.pvlr.conftest import generated_demo
 
 
@@ -47,12 +50,10 @@ def test_the_epoch_order_is_a_permutation_drawn_from_seed_and_epoch():
 def test_each_sample_is_augmented_from_its_seed_epoch_and_index(train_set):
     first, again = train_set[(1, 5)][0], train_set[(1, 5)][0]
     assert torch.equal(first, again)  # the same (seed, epoch, index): the same augmentation
-    assert (
-        len({train_set[(epoch, 5)][0].numpy().tobytes() for epoch in range(1, 6)}) > 1
-    )  # a draw per epoch
-    assert np.array_equal(
-        train_set[5][0].permute(1, 2, 0).numpy(), train_set.pixels[5]
-    )  # a plain index: unaugmented
+    # a draw per epoch
+    assert len({train_set[(epoch, 5)][0].numpy().tobytes() for epoch in range(1, 6)}) > 1
+    # a plain index: unaugmented
+    assert np.array_equal(train_set[5][0].permute(1, 2, 0).numpy(), train_set.pixels[5])
     before = torch.get_rng_state()
     train_set[(1, 3)]
     assert torch.equal(before, torch.get_rng_state())  # the global generator is untouched
@@ -75,9 +76,6 @@ def test_randaugment_runs_on_the_uint8_picture():
 
 
 def test_num_workers_auto_is_the_machines_cores_and_other_words_are_refused():
-    import os
-
-    from pvlr_kedro.pvlr.training import TrainConfig
 
     assert (
         TrainConfig.from_params({"num_workers": "auto", "device": "cpu"}).workers == os.cpu_count()

@@ -1,4 +1,5 @@
-"""Data-parallel training on torch.distributed (gloo on this CPU): two processes train the weights of one."""
+"""Data-parallel training on torch.distributed (gloo on this CPU): two processes train the weights
+of one."""
 
 import dataclasses
 import os
@@ -11,6 +12,7 @@ from pvlr_kedro.pipelines.training.nodes import RunData, encode_hard_prompts, tr
 from pvlr_kedro.pvlr.data import EpochBatches, EpochSampler
 from pvlr_kedro.pvlr.distributed import LaunchPlan, World, launch
 from pvlr_kedro.pvlr.recipe import Recipe
+from pvlr_kedro.pvlr.training import TrainConfig
 from tests.pvlr.conftest import generated_demo
 
 
@@ -44,8 +46,8 @@ def run_inputs(tmp_path_factory):
 
 
 def test_two_processes_train_the_weights_of_one(run_inputs, tmp_path):
-    """At the paper's lr: Adam turns float noise in near-zero gradients (an attention key's bias has none
-    at all) into steps of about lr, so a larger lr makes larger differences of no meaning."""
+    """At the paper's lr: Adam turns float noise in near-zero gradients (an attention key's bias has
+    none at all) into steps of about lr, so a larger lr makes larger differences of no meaning."""
     _, one_final, one_ema, one_history = train_process(run_inputs, tmp_path / "one")
     two = launch(train_process, (run_inputs, tmp_path / "two"), LaunchPlan(devices=2))
     _, two_final, two_ema, two_history = two
@@ -57,9 +59,8 @@ def test_two_processes_train_the_weights_of_one(run_inputs, tmp_path):
             )
     for key in ("loss", "loss_cls", "loss_kcr", "test_mAP_ema"):
         assert two_history[0][key] == pytest.approx(one_history[0][key], abs=1e-4), key
-    assert [p.name for p in (tmp_path / "two").glob("epoch_*.pt")] == [
-        "epoch_001.pt"
-    ]  # written once, by rank 0
+    # written once, by rank 0
+    assert [p.name for p in (tmp_path / "two").glob("epoch_*.pt")] == ["epoch_001.pt"]
     recipe = run_inputs.recipe
     train = dataclasses.replace(recipe.train, sync_batchnorm=False)
     unsynced = run_inputs._replace(recipe=dataclasses.replace(recipe, train=train))
@@ -68,9 +69,8 @@ def test_two_processes_train_the_weights_of_one(run_inputs, tmp_path):
         (alone[name].float() - value.float()).abs().max().item()
         for name, value in one_final.items()
     )
-    assert (
-        worst > 1e-3
-    )  # per-process BatchNorm statistics: not the one-process run; SyncBatchNorm is what makes it
+    # per-process BatchNorm statistics: not the one-process run; SyncBatchNorm is what makes it
+    assert worst > 1e-3
 
 
 def test_each_process_takes_its_share_of_every_global_batch():
@@ -79,13 +79,11 @@ def test_each_process_takes_its_share_of_every_global_batch():
     shares = [list(EpochBatches(order, 8, World(rank, 3))) for rank in range(3)]
     assert [len(batch) for batch in whole] == [8, 8, 5]
     for number, batch in enumerate(whole):
-        assert (
-            sum((share[number] for share in shares), []) == batch
-        )  # in rank order, the global batch
+        # in rank order, the global batch
+        assert sum((share[number] for share in shares), []) == batch
     assert [len(s[0]) for s in shares] == [3, 3, 2]
-    assert (
-        len(list(EpochBatches(EpochSampler(17, seed=1), 8, World(0, 2)))) == 2
-    )  # a last batch of 1 < 2: left out
+    # a last batch of 1 < 2: left out
+    assert len(list(EpochBatches(EpochSampler(17, seed=1), 8, World(0, 2)))) == 2
 
 
 def test_a_failing_process_stops_the_run_with_its_rank_and_message():
@@ -112,7 +110,6 @@ def test_a_rendezvous_that_cannot_form_names_its_endpoint():
 
 
 def test_more_machines_need_an_endpoint_and_a_valid_rank():
-    from pvlr_kedro.pvlr.training import TrainConfig
 
     with pytest.raises(ValueError, match=r"train.nodes=2: set train.rdzv_endpoint"):
         TrainConfig(device="cpu", nodes=2)

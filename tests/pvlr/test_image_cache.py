@@ -1,5 +1,7 @@
-"""The decode-once image cache: lossless (uint8) or close (jpeg), resumable, rebuilt only when its inputs change."""
+"""The decode-once image cache: lossless (uint8) or close (jpeg), resumable, rebuilt only when its
+inputs change."""
 
+import pickle
 import shutil
 
 import numpy as np
@@ -29,14 +31,12 @@ def demo(tmp_path, monkeypatch):
 def build(demo, folder, store="uint8", size=SIZE, paths=None):
     root, table, signature = demo
     paths = paths or table["path"].tolist()
+    files = ImageFiles(root, paths, [str(i) for i in range(len(paths))], size)
     return build_image_cache(
         folder,
-        root,
-        paths,
-        [str(i) for i in range(len(paths))],
-        size,
-        store,
-        signature,
+        files,
+        store=store,
+        signature=signature,
         workers=2,
         progress=False,
     )
@@ -97,9 +97,8 @@ def test_a_stopped_build_resumes_from_its_shards_and_names_a_bad_image(demo, tmp
     folder = tmp_path / "cache"
     with pytest.raises(UnreadableImage, match=rf"{bad.name}.*image_id='6'"):
         build(demo, folder)
-    assert [p.name for p in folder.glob("shard_*")] == [
-        "shard_000000.npy"
-    ]  # shard 0 kept, nothing complete
+    # shard 0 kept, nothing complete
+    assert [p.name for p in folder.glob("shard_*")] == ["shard_000000.npy"]
     assert not (folder / "complete.json").exists()
     (folder / "shard_000001.npy.partial").write_bytes(b"half a shard, as a kill leaves it")
     kept = shard_times(folder)
@@ -139,7 +138,6 @@ def test_an_unknown_store_is_refused_at_ingestion(tmp_path):
 
 
 def test_cached_pictures_pickle_without_their_memory_maps(demo, tmp_path):
-    import pickle
 
     cached = CachedImages(build(demo, tmp_path / "cache"), [3, 1])
     first = cached[0]

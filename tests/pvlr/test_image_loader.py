@@ -1,4 +1,5 @@
-"""The one image loader: each PIL mode to faithful 8-bit RGB, EXIF orientation applied, failures named."""
+"""The one image loader: each PIL mode to faithful 8-bit RGB, EXIF orientation applied, failures
+named."""
 
 import numpy as np
 import pytest

@@ -1,6 +1,7 @@
 """Eq. 11 and Eq. 6 against float64 evaluations written here; α of Eq. 7 stays in [0, 1]."""
 
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -8,11 +9,10 @@ import torch
 from pvlr_kedro.pvlr.ifm import RelationAggregation, kcr_loss
 from pvlr_kedro.pvlr.losses import LossConfig, asymmetric_loss, total_loss
 
-PAPER = {"gamma_pos": 0.0, "gamma_neg": 2.0, "clip": 0.05, "eps": 1e-8, "kcr_weight": 4.0}
-EQ11 = ("gamma_pos", "gamma_neg", "clip", "eps")
+PAPER = LossConfig()  # γ+ = 0, γ− = 2, ASL's clip 0.05
 
 
-def eq11_by_hand(logits, targets, gamma_pos, gamma_neg, clip, eps, ignore=None):
+def eq11_by_hand(logits, targets, config: LossConfig, ignore=None):
     """−(1/C) Σ_j [...] per image, then the mean over images; ignored entries left out of both."""
     total, kept = 0.0, 0
     for row, (z_row, y_row) in enumerate(zip(logits.tolist(), targets.tolist())):
@@ -21,40 +21,38 @@ def eq11_by_hand(logits, targets, gamma_pos, gamma_neg, clip, eps, ignore=None):
                 continue
             p = 1 / (1 + math.exp(-z))
             if y == 1:
-                term = (1 - p) ** gamma_pos * math.log(max(p, eps))
+                term = (1 - p) ** config.gamma_pos * math.log(max(p, config.eps))
             else:
-                p_m = max(p - clip, 0.0)
-                term = p_m**gamma_neg * math.log(max(1 - p_m, eps))
+                p_m = max(p - config.clip, 0.0)
+                term = p_m**config.gamma_neg * math.log(max(1 - p_m, config.eps))
             total, kept = total - term, kept + 1
     return total / kept
 
 
 @pytest.mark.parametrize(
-    "settings", [PAPER, {**PAPER, "clip": 0.0}, {**PAPER, "gamma_pos": 1.0, "gamma_neg": 4.0}]
+    "config", [PAPER, replace(PAPER, clip=0.0), replace(PAPER, gamma_pos=1.0, gamma_neg=4.0)]
 )
-def test_asymmetric_loss_equals_eq11(settings):
+def test_asymmetric_loss_equals_eq11(config):
     generator = torch.Generator().manual_seed(0)
     logits = torch.randn(6, 7, generator=generator, dtype=torch.float64) * 4
     targets = (torch.rand(6, 7, generator=generator) < 0.3).long()
-    kwargs = {k: settings[k] for k in EQ11}
-    ours = asymmetric_loss(logits, targets, LossConfig(**kwargs))
-    assert ours.item() == pytest.approx(eq11_by_hand(logits, targets, **kwargs), rel=1e-12)
+    ours = asymmetric_loss(logits, targets, config)
+    assert ours.item() == pytest.approx(eq11_by_hand(logits, targets, config), rel=1e-12)
 
 
 def test_ignored_entries_are_left_out_of_the_mean():
     logits = torch.tensor([[3.0, -2.0, 0.5], [-1.0, 4.0, 0.0]], dtype=torch.float64)
     targets = torch.tensor([[1, 0, 1], [0, 1, 0]])
     ignore = torch.tensor([[False, True, False], [True, False, False]])
-    kwargs = {k: PAPER[k] for k in EQ11}
-    ours = asymmetric_loss(logits, targets, LossConfig(**kwargs), ignore=ignore)
+    ours = asymmetric_loss(logits, targets, PAPER, ignore=ignore)
     assert ours.item() == pytest.approx(
-        eq11_by_hand(logits, targets, ignore=ignore.tolist(), **kwargs), rel=1e-12
+        eq11_by_hand(logits, targets, PAPER, ignore=ignore.tolist()), rel=1e-12
     )
     flipped = targets.clone()
     flipped[ignore] = 1 - flipped[ignore]
-    assert asymmetric_loss(
-        logits, flipped, LossConfig(**kwargs), ignore=ignore
-    ).item() == pytest.approx(ours.item())
+    assert asymmetric_loss(logits, flipped, PAPER, ignore=ignore).item() == pytest.approx(
+        ours.item()
+    )
 
 
 def test_sum_reduction_sums_over_classes_and_averages_over_images():
@@ -63,9 +61,8 @@ def test_sum_reduction_sums_over_classes_and_averages_over_images():
     ignore = torch.tensor([[False, True, False], [False, False, False]])
     mean = asymmetric_loss(logits, targets, LossConfig(), ignore=ignore)
     summed = asymmetric_loss(logits, targets, LossConfig(reduction="sum"), ignore=ignore)
-    assert summed.item() == pytest.approx(
-        mean.item() * 5 / 2, rel=1e-12
-    )  # 5 kept entries, 2 images
+    # 5 kept entries, 2 images
+    assert summed.item() == pytest.approx(mean.item() * 5 / 2, rel=1e-12)
 
 
 def test_detached_focusing_keeps_the_value_and_changes_the_gradient():
@@ -137,9 +134,8 @@ def test_alpha_stays_in_unit_interval_under_any_update():
             (sign * (out * t_ca).sum()).backward()
             optimiser.step()
             assert 0.0 <= aggregation.alpha.item() <= 1.0
-            torch.testing.assert_close(
-                relation.sum(-1), torch.ones(1, 3)
-            )  # still a row-stochastic map
+            # still a row-stochastic map
+            torch.testing.assert_close(relation.sum(-1), torch.ones(1, 3))
 
 
 def test_relation_aggregation_is_eq7():

@@ -65,9 +65,8 @@ def test_class_without_positives_is_left_out_of_means_not_counted_as_zero():
     result = multilabel_metrics(scores, targets)
     assert np.isnan(result["ap"][1]) and result["mAP"] == pytest.approx(1.0)
     assert result["CP"] == pytest.approx(1.0) and result["CR"] == pytest.approx(1.0)
-    assert result["OP"] == pytest.approx(
-        1 / 3
-    )  # the false positives of class 1 still count overall
+    # the false positives of class 1 still count overall
+    assert result["OP"] == pytest.approx(1 / 3)
 
 
 def test_no_predicted_positive_gives_precision_zero():
@@ -85,9 +84,8 @@ def test_top_k_keeps_only_each_images_highest_scores():
     full = multilabel_metrics(scores, targets)
     top2 = multilabel_metrics(scores, targets, top_k=2)
     assert full["OR"] == pytest.approx(1.0) and top2["OR"] == pytest.approx(3 / 5)
-    assert top2["OP"] == pytest.approx(
-        1.0
-    )  # row 1's second score (0.3) is below the threshold anyway
+    # row 1's second score (0.3) is below the threshold anyway
+    assert top2["OP"] == pytest.approx(1.0)
     assert top2["mAP"] == full["mAP"]
 
 

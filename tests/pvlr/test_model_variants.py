@@ -59,9 +59,8 @@ def test_shapes_of_every_variant(backbone, variant):
     both_prompts = model.kap is not None and model.cap is not None
     assert (out["kcr"] is not None) == both_prompts
     if model.dma.visual_to_semantic is not None:
-        tokens = (
-            4 if backbone == "pvlr-tiny-rn" else 16
-        )  # 2×2 ResNet grid, 4×4 ViT patches at 64 px
+        # 2×2 ResNet grid, 4×4 ViT patches at 64 px
+        tokens = 4 if backbone == "pvlr-tiny-rn" else 16
         assert out["attention"]["label_to_region"].shape == (3, len(NAMES), tokens)
 
 
@@ -78,9 +77,8 @@ def test_switched_off_modules_have_no_parameters(variant):
             f"{variant}: {prefix} present={has(state, prefix)}, switch {switch}={value}"
         )
     soft = delta.get("cap", "soft") in ("soft", "pre_interaction")
-    assert ("cap.context" in state) == soft and has(
-        state, "text_encoder."
-    )  # the frozen encoder: any name can be encoded
+    # the frozen encoder: any name can be encoded
+    assert ("cap.context" in state) == soft and has(state, "text_encoder.")
     assert has(state, "head.weight") == (delta.get("centers") == "classifier")
     assert has(state, "hard_prompt_embeddings") == (
         delta.get("kap", True) or delta.get("cap") == "hard"

@@ -1,4 +1,5 @@
-"""One switch flipped from the full model runs as typed: it builds, trains a step, and is another model."""
+"""One switch flipped from the full model runs as typed: it builds, trains a step, and is another
+model."""
 
 import pytest
 import torch
@@ -39,8 +40,8 @@ def trained_one_step(**delta) -> torch.nn.Module:
         TARGETS,
         torch.zeros_like(TARGETS, dtype=torch.bool),
         LossConfig(),
-        1,
-        lambda: torch.autocast("cpu", enabled=False),
+        micro_batches=1,
+        autocast=lambda: torch.autocast("cpu", enabled=False),
     )
     assert torch.isfinite(terms.total)
     optimiser.step()

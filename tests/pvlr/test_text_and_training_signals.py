@@ -26,9 +26,8 @@ def test_context_vectors_get_gradients_and_the_frozen_encoder_none(backbone, cap
     encoder_params = list(model.text_encoder.parameters())
     assert encoder_params and all(not p.requires_grad and p.grad is None for p in encoder_params)
     visual = list(model.visual_tokens.parameters())
-    assert all(p.requires_grad for p in visual) and any(
-        p.grad is not None for p in visual
-    )  # image encoder fine-tuned
+    # image encoder fine-tuned
+    assert all(p.requires_grad for p in visual) and any(p.grad is not None for p in visual)
 
 
 def test_hard_prompt_embeddings_are_not_recomputed_per_step():
@@ -41,9 +40,8 @@ def test_hard_prompt_embeddings_are_not_recomputed_per_step():
         optimiser.zero_grad()
         model(torch.randn(2, 3, 64, 64))["logits"].sum().backward()
         optimiser.step()
-    assert (
-        calls == [len(NAMES)] * 3
-    )  # only the C soft prompts, once per step; never the hard prompts
+    # only the C soft prompts, once per step; never the hard prompts
+    assert calls == [len(NAMES)] * 3
     assert torch.equal(model.hard_prompt_embeddings, before)
     assert not model.hard_prompt_embeddings.requires_grad
 
@@ -77,9 +75,8 @@ def test_soft_prompt_path_equals_encode_text_with_real_words():
     clip = create_clip("pvlr-tiny-rn", None, None, 64)
     tokenizer = open_clip.get_tokenizer("pvlr-tiny-rn")
     encoder = CLIPTextEncoder(clip, tokenizer)
-    words = tokenizer(["this photo contains"])[
-        0, 1:4
-    ]  # the three word tokens after the start token
+    # the three word tokens after the start token
+    words = tokenizer(["this photo contains"])[0, 1:4]
     context = encoder.embed(words[None])[0]  # 3×w
     ids = encoder.tokenize(placeholder_prompts(NAMES, 3))
     with torch.no_grad():
@@ -126,15 +123,12 @@ def test_the_text_pass_over_the_prompts_own_length_equals_the_full_pass():
         lengths[context] = seen[0]
         state = model.state_dict()
         outputs[context] += ({k: v.shape for k, v in state.items()},)
-    assert (
-        lengths[77] == 77 and lengths[None] == 4 + 2 + 2 + 1
-    )  # SOT, X X X X, "traffic light", ".", EOT
-    torch.testing.assert_close(
-        outputs[None][0], outputs[77][0], rtol=1e-5, atol=1e-5
-    )  # CAP's prompts
-    torch.testing.assert_close(
-        outputs[None][1], outputs[77][1], rtol=1e-5, atol=1e-5
-    )  # KAP's hard prompts
+    # SOT, X X X X, "traffic light", ".", EOT
+    assert lengths[77] == 77 and lengths[None] == 4 + 2 + 2 + 1
+    # CAP's prompts
+    torch.testing.assert_close(outputs[None][0], outputs[77][0], rtol=1e-5, atol=1e-5)
+    # KAP's hard prompts
+    torch.testing.assert_close(outputs[None][1], outputs[77][1], rtol=1e-5, atol=1e-5)
     assert outputs[None][2] == outputs[77][2]  # no parameter or state-dict entry changes
 
 

@@ -1,14 +1,18 @@
 """A run stopped after one epoch and resumed ends with the same weights as one never stopped."""
 
+import dataclasses
 from pathlib import Path
 
+import open_clip
 import pytest
 import torch
+from open_clip.transformer import QuickGELU
 
 from pvlr_kedro.pvlr import build_model
+from pvlr_kedro.pvlr.checkpoint import TrainedModel
 from pvlr_kedro.pvlr.data import Augmentation, MultiLabelImages
 from pvlr_kedro.pvlr.losses import LossConfig
-from pvlr_kedro.pvlr.training import TrainConfig, fit, seed_everything
+from pvlr_kedro.pvlr.training import TrainConfig, fit, predict_dataset, seed_everything
 from tests.pvlr.conftest import generated_demo
 
 LOSS = LossConfig()
@@ -41,7 +45,15 @@ def train(demo_sets, folder: Path, stop_after=None):
         {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
         vocabulary["prompt_names"],
     )
-    return fit(model, train_set, test_set, config, LOSS, folder, stop_after_epochs=stop_after)
+    return fit(
+        model,
+        train_set,
+        test_set,
+        config,
+        LOSS,
+        checkpoint_dir=folder,
+        stop_after_epochs=stop_after,
+    )
 
 
 def test_resumed_run_equals_uninterrupted_run(demo_sets, tmp_path):
@@ -80,13 +92,20 @@ def test_without_resume_a_run_starts_afresh(demo_sets, tmp_path, caplog):
         caplog.clear()
         with caplog.at_level("INFO"):
             _, _, history = fit(
-                model, train_set, test_set, config, LOSS, tmp_path, stop_after_epochs=2
+                model,
+                train_set,
+                test_set,
+                config,
+                LOSS,
+                checkpoint_dir=tmp_path,
+                stop_after_epochs=2,
             )
         assert ("Resuming from" in caplog.text) == resume
+        # epoch 1 trained again, or restored from the checkpoint
         assert [r["epoch"] for r in history] == [
             1,
             2,
-        ]  # epoch 1 trained again, or restored from the checkpoint
+        ]
 
 
 def test_loss_config_checks_values():
@@ -120,7 +139,12 @@ def test_the_log_warns_when_kcr_collapses_in_the_first_epoch(
     )
     with caplog.at_level("WARNING"):
         _, _, history = fit(
-            model, train_set, test_set, config, LossConfig(kcr_weight=kcr_weight), tmp_path
+            model,
+            train_set,
+            test_set,
+            config,
+            LossConfig(kcr_weight=kcr_weight),
+            checkpoint_dir=tmp_path,
         )
     assert ("CAP's label embeddings are collapsing onto KAP's" in caplog.text) == warned
     assert (
@@ -147,11 +171,11 @@ def test_an_unreadable_checkpoint_is_set_aside_and_the_one_before_resumed(
         {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
         vocabulary["prompt_names"],
     )
-    fit(model, train_set, test_set, config, LOSS, tmp_path, stop_after_epochs=2)
+    fit(model, train_set, test_set, config, LOSS, checkpoint_dir=tmp_path, stop_after_epochs=2)
     newest = tmp_path / "epoch_002.pt"
     newest.write_bytes(newest.read_bytes()[:1000])  # truncated, as by a full disk
     with caplog.at_level("INFO"):
-        _, _, history = fit(model, train_set, test_set, config, LOSS, tmp_path)
+        _, _, history = fit(model, train_set, test_set, config, LOSS, checkpoint_dir=tmp_path)
     assert (
         "epoch_002.pt cannot be read" in caplog.text
         and (tmp_path / "epoch_002.unreadable").exists()
@@ -171,7 +195,7 @@ def test_a_non_finite_loss_stops_the_run_naming_epoch_and_step_and_keeps_the_che
     config = TrainConfig(
         epochs=2, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False, device="cpu"
     )
-    fit(model, train_set, test_set, config, LOSS, tmp_path, stop_after_epochs=1)
+    fit(model, train_set, test_set, config, LOSS, checkpoint_dir=tmp_path, stop_after_epochs=1)
     with torch.no_grad():
         model.head.log_scale.fill_(float("nan"))  # as a diverged step would leave it
     diverged = TrainConfig(
@@ -189,7 +213,7 @@ def test_a_non_finite_loss_stops_the_run_naming_epoch_and_step_and_keeps_the_che
         match=r"non-finite loss or gradient at epoch 1, step 1 of 5.*"
         r"last good checkpoint is kept .*epoch_001.pt",
     ):
-        fit(model, train_set, test_set, diverged, LOSS, tmp_path)
+        fit(model, train_set, test_set, diverged, LOSS, checkpoint_dir=tmp_path)
     assert (tmp_path / "epoch_001.pt").exists()
     skipping = TrainConfig(
         epochs=1,
@@ -203,7 +227,9 @@ def test_a_non_finite_loss_stops_the_run_naming_epoch_and_step_and_keeps_the_che
         nonfinite="skip",
         eval_every=0,
     )
-    _, _, history = fit(model, train_set, test_set, skipping, LOSS, tmp_path / "skip")
+    _, _, history = fit(
+        model, train_set, test_set, skipping, LOSS, checkpoint_dir=tmp_path / "skip"
+    )
     assert history[0]["skipped_steps"] == 5
 
 
@@ -213,13 +239,6 @@ def test_a_non_finite_loss_stops_the_run_naming_epoch_and_step_and_keeps_the_che
 def test_the_saved_bundle_rebuilds_the_trained_network_in_every_weights_mode(
     demo_sets, tmp_path, weights, quick_gelu
 ):
-    import dataclasses
-
-    import open_clip
-    from open_clip.transformer import QuickGELU
-
-    from pvlr_kedro.pvlr.checkpoint import TrainedModel
-    from pvlr_kedro.pvlr.training import predict_dataset
 
     (train_set, test_set), vocabulary = demo_sets
     params = {
@@ -244,14 +263,13 @@ def test_the_saved_bundle_rebuilds_the_trained_network_in_every_weights_mode(
         eval_every=0,
         ema_decay=0.5,
     )
-    _, ema, _ = fit(model, train_set, test_set, config, LOSS, tmp_path / "run")
+    _, ema, _ = fit(model, train_set, test_set, config, LOSS, checkpoint_dir=tmp_path / "run")
     TrainedModel(
         dataclasses.asdict(model.config), vocabulary, model.state_dict(), ema.state_dict()
     ).save(tmp_path / "model.pt")
     stored = torch.load(tmp_path / "model.pt", weights_only=True)["ema_state"]
-    assert stored and not any(
-        key.startswith("text_encoder.") for key in stored
-    )  # the frozen tower is stored once
+    # the frozen tower is stored once
+    assert stored and not any(key.startswith("text_encoder.") for key in stored)
     (tmp_path / "clip.pt").unlink(missing_ok=True)  # the bundle needs no weights file to be rebuilt
     trained = TrainedModel.load(tmp_path / "model.pt")
     assert trained.ema_state.keys() == ema.state_dict().keys()

@@ -1,5 +1,5 @@
-"""The step for a GPU, checked on a CPU: uint8 normalised after the copy, channels_last, the no-decay
-group, and ``train.compile`` giving the eager loss."""
+"""The step for a GPU, checked on a CPU: uint8 normalised after the copy, channels_last, the
+no-decay group, and ``train.compile`` giving the eager loss."""
 
 import numpy as np
 import pytest
@@ -36,8 +36,8 @@ def step_loss(model, images, targets, ignore, memory_format=torch.contiguous_for
         targets,
         ignore,
         LossConfig(),
-        1,
-        lambda: TrainConfig(amp=False).autocast(CPU),
+        micro_batches=1,
+        autocast=lambda: TrainConfig(amp=False).autocast(CPU),
     )
     return terms.total.item()
 

@@ -1,4 +1,5 @@
-"""A paper table from its YAML block and the runs' results: ours, the paper's value and the difference."""
+"""A paper table from its YAML block and the runs' results: ours, the paper's value and the
+difference."""
 
 import pandas as pd
 
@@ -69,9 +70,13 @@ def test_the_markdown_says_smoke_runs_are_not_comparable_and_shows_each_cell():
     results = {("coco", "full"): result(0.8766)}
     table = build_table(SPEC, results)
     summaries = {"coco": {"images": {"train": 82081, "test": 40504}}}
-    smoke = markdown_report("table4", SPEC, True, summaries, results, table)
+    smoke = markdown_report(
+        "table4", SPEC, smoke=True, summaries=summaries, results=results, table=table
+    )
     assert "not comparable with the paper" in smoke and "| PVLR | 87.7 / 88.2 (-0.5) |" in smoke
-    assert "not comparable" not in markdown_report("table4", SPEC, False, summaries, results, table)
+    assert "not comparable" not in markdown_report(
+        "table4", SPEC, smoke=False, summaries=summaries, results=results, table=table
+    )
     assert "82081 / 40504" in smoke
 
 
@@ -91,10 +96,10 @@ def test_the_step_time_ratio_is_ours_against_the_papers_from_the_yaml():
     text = markdown_report(
         "table7",
         spec,
-        False,
-        {"coco": {"images": {"train": 1, "test": 1}}},
-        results,
-        build_table(spec, results),
+        smoke=False,
+        summaries={"coco": {"images": {"train": 1, "test": 1}}},
+        results=results,
+        table=build_table(spec, results),
     )
     assert "ours 5.0×" in text and "paper 3.0× (1.20 s / 0.40 s)" in text
     assert (
@@ -102,9 +107,9 @@ def test_the_step_time_ratio_is_ours_against_the_papers_from_the_yaml():
         in markdown_report(
             "table7",
             {**spec, "paper": {}},
-            False,
-            {"coco": {"images": {"train": 1, "test": 1}}},
-            results,
-            build_table(spec, results),
+            smoke=False,
+            summaries={"coco": {"images": {"train": 1, "test": 1}}},
+            results=results,
+            table=build_table(spec, results),
         ).split("Step-time")[1]
     )

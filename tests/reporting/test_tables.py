@@ -1,4 +1,5 @@
-"""The paper-layout rows: percentages with one decimal, the paper's column order, '–' for missing."""
+"""The paper-layout rows: percentages with one decimal, the paper's column order, '–' for
+missing."""
 
 import math
 

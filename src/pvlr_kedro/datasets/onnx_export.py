@@ -1,5 +1,6 @@
-"""A write-only catalog entry for exported models: ``<folder>/<run>/model.onnx/<version>/model.onnx``
-with a README beside it, versioned like Kedro's versioned datasets."""
+"""A write-only catalog entry for exported models:
+``<folder>/<run>/model.onnx/<version>/model.onnx`` with a README beside it, versioned like Kedro's
+versioned datasets."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ class OnnxExportDataset(AbstractDataset[dict, None]):
         self.folder = Path(folder)
         self.metadata = metadata
 
-    def _save(self, data: dict) -> None:
+    def save(self, data: dict) -> None:
         target = self.folder / data["run"] / "model.onnx" / generate_timestamp()
         target.mkdir(parents=True, exist_ok=False)
         partial = target / "model.onnx.partial"
@@ -31,7 +32,7 @@ class OnnxExportDataset(AbstractDataset[dict, None]):
         os.replace(partial, target / "model.onnx")
         (target / "README.md").write_text(data["readme"], encoding="utf-8")
 
-    def _load(self) -> None:
+    def load(self) -> None:
         raise DatasetError(
             "exported models are written, not read back: open data/06_models/<run>/model.onnx/ "
             "with onnxruntime"

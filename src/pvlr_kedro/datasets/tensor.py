@@ -16,10 +16,10 @@ class TensorDataset(AbstractDataset[torch.Tensor, torch.Tensor]):
         self.filepath = PurePosixPath(filepath)
         self.metadata = metadata
 
-    def _load(self) -> torch.Tensor:
+    def load(self) -> torch.Tensor:
         return torch.load(Path(self.filepath), map_location="cpu", weights_only=True)
 
-    def _save(self, data: torch.Tensor) -> None:
+    def save(self, data: torch.Tensor) -> None:
         Path(self.filepath).parent.mkdir(parents=True, exist_ok=True)
         torch.save(data.detach().cpu(), Path(self.filepath))
 

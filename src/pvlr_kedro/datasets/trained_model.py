@@ -18,7 +18,8 @@ RUN_MODEL_FILE = "data/06_models/{run}/model.pt"  # the catalog's `{run}.model` 
 def load_run_model(
     run: str, version: str | None = None, parameter: str = "predict.model"
 ) -> TrainedModel:
-    """A run's saved model as the catalog's ``<run>.model`` holds it: the latest version, or ``version``.
+    """A run's saved model as the catalog's ``<run>.model`` holds it: the latest version, or
+    ``version``.
 
     A version folder dated in the future (a clock set wrong, a copied folder) would shadow the
     real latest one: it is named in a warning and passed over.
@@ -35,7 +36,8 @@ def load_run_model(
 
 
 def latest_past_version(folder: Path) -> str | None:
-    """The newest version folder of ``folder`` not dated after now; future ones are named in a warning."""
+    """The newest version folder of ``folder`` not dated after now; future ones are named in a
+    warning."""
     now = generate_timestamp()
     versions = (
         sorted(p.name for p in folder.iterdir() if (p / folder.name).is_file())
@@ -66,16 +68,17 @@ class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
         )
         self.metadata = metadata
 
-    def _load(self) -> TrainedModel:
-        return TrainedModel.load(self._get_load_path())
+    def load(self) -> TrainedModel:
+        return TrainedModel.load(Path(self._get_load_path()))
 
-    def _save(self, data: TrainedModel) -> None:
-        path = self._get_save_path()
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    def save(self, data: TrainedModel) -> None:
+        path = Path(self._get_save_path())
+        path.parent.mkdir(parents=True, exist_ok=True)
         data.save(path)
 
     def saved_path(self) -> Path:
-        """The file of the version this entry loads: the one saved last in this session, else the newest."""
+        """The file of the version this entry loads: the one saved last in this session, else the
+        newest."""
         return Path(self._get_load_path())
 
     def _exists(self) -> bool:

@@ -77,7 +77,8 @@ def _load_index(path: Path, parameter: str) -> COCO:
     ]
     if missing:
         raise IngestionError(
-            f"{path}: no list under {', '.join(repr(k) for k in missing)} (not a COCO instances file?)"
+            f"{path}: no list under {', '.join(repr(k) for k in missing)} (not a COCO instances "
+            "file?)"
         )
     _check_fields(path, data)
     index = COCO()
@@ -113,7 +114,8 @@ def _check_references(path: Path, annotations: list, key: str, known: set, what:
     if unknown:
         offenders = [a.get("id", f"#{i}") for i, a in enumerate(annotations) if a[key] not in known]
         raise IngestionError(
-            f"{path}: annotations refer to unknown {what} ids {preview(unknown)} (annotation ids {preview(offenders)})"
+            f"{path}: annotations refer to unknown {what} ids {preview(unknown)} (annotation ids "
+            f"{preview(offenders)})"
         )
 
 
@@ -125,7 +127,8 @@ def _merge_categories(indexes: dict[Path, COCO]) -> ClassList:
             name = str(category["name"]).strip()
             if names.setdefault(category_id, name) != name:
                 raise IngestionError(
-                    f"{path}: category id {category_id} is named {name!r} here but {names[category_id]!r} in the other split"
+                    f"{path}: category id {category_id} is named {name!r} here but "
+                    f"{names[category_id]!r} in the other split"
                 )
     ordered = sorted(names)
     return ClassList(names=[names[i] for i in ordered], source_ids=ordered)

@@ -1,10 +1,10 @@
 """The image check: every listed image must exist and, by default, decode as an image.
 
-Modes: ``decode`` (the default: decode all pixels, so a truncated body is caught here and
-not inside training; about 1.25 ms per COCO-sized photo, ``benchmarks/image_check.py``),
-``header`` (open and read the header: catches empty, non-image and header-truncated files),
-``none`` (existence only). Sizes are the displayed ones (EXIF orientation applied). Missing and unreadable images are an error that names
-them, unless the user asked to skip them; skips are counted per split.
+Modes: ``decode`` (the default: decode all pixels, so a truncated body is caught here and not inside
+training; about 1.25 ms per COCO-sized photo, ``benchmarks/image_check.py``), ``header`` (open and
+read the header: catches empty, non-image and header-truncated files), ``none`` (existence only).
+Sizes are the displayed ones (EXIF orientation applied). Missing and unreadable images are an error
+that names them, unless the user asked to skip them; skips are counted per split.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -23,7 +24,7 @@ IMAGE_CHECKS = ("header", "decode", "none")
 ORIENTATION_TAG = 0x0112
 
 
-def probe_image(path: Path, mode: str) -> tuple[str, object]:
+def probe_image(path: Path, mode: str) -> tuple[str, Any]:
     """``("ok", (width, height) or None)``, ``("missing", None)`` or ``("unreadable", reason)``."""
     if not path.is_file():
         return "missing", None
@@ -63,12 +64,22 @@ def check_images(
     with ThreadPoolExecutor(max_workers=workers) as pool:
         probes = list(pool.map(lambda r: probe_image(root / r.path, mode), records))
     _raise_unless_skipped(
-        root, records, probes, "missing", skip_missing, f"{namespace}.skip_missing_images"
+        root,
+        records,
+        probes,
+        "missing",
+        skip=skip_missing,
+        parameter=f"{namespace}.skip_missing_images",
     )
     _raise_unless_skipped(
-        root, records, probes, "unreadable", skip_unreadable, f"{namespace}.skip_unreadable_images"
+        root,
+        records,
+        probes,
+        "unreadable",
+        skip=skip_unreadable,
+        parameter=f"{namespace}.skip_unreadable_images",
     )
-    skipped = {split: Counter() for split in SPLITS}
+    skipped: dict[str, Counter[str]] = {split: Counter() for split in SPLITS}
     kept = []
     for record, (status, detail) in zip(records, probes):
         if status != "ok":
@@ -80,11 +91,11 @@ def check_images(
     return kept, skipped
 
 
-def _raise_unless_skipped(root, records, probes, status, skip, parameter) -> None:
+def _raise_unless_skipped(root, records, probes, status, *, skip, parameter) -> None:
     bad = [(r, detail) for r, (s, detail) in zip(records, probes) if s == status]
     if bad and not skip:
         shown = [r.path if detail is None else f"{r.path} ({detail})" for r, detail in bad]
         raise IngestionError(
-            f"{len(bad)} {status} image(s) under {root}: {preview(shown)}. "
-            f"Set `{parameter}: true` to skip them (they are then counted in the ingestion summary)."
+            f"{len(bad)} {status} image(s) under {root}: {preview(shown)}. Set `{parameter}: true` "
+            "to skip them (they are then counted in the ingestion summary)."
         )

@@ -36,8 +36,8 @@ def check_listed_once(records: list[ImageRecord], *, where: str) -> None:
 
 
 def file_sizes(root: Path, records: list[ImageRecord]) -> dict[str, int | None]:
-    """Every listed file's size (None when it cannot be read), one ``stat`` each: the overlap check and the
-    image signature both use it."""
+    """Every listed file's size (None when it cannot be read), one ``stat`` each: the overlap check
+    and the image signature both use it."""
     paths = sorted({r.path for r in records})
     return dict(zip(paths, _parallel(lambda p: _size(root / p), paths)))
 
@@ -51,8 +51,9 @@ def split_overlap(
     pairs = [(path, path) for path in sorted(train & test)]
     by_size: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"train": [], "test": []})
     for path in sorted(train ^ test):
-        if sizes[path] is not None:
-            by_size[sizes[path]]["train" if path in train else "test"].append(path)
+        size = sizes[path]
+        if size is not None:
+            by_size[size]["train" if path in train else "test"].append(path)
     candidates = [group for group in by_size.values() if group["train"] and group["test"]]
     to_hash = sorted({p for group in candidates for paths in group.values() for p in paths})
     digests = dict(zip(to_hash, _parallel(lambda p: _digest(root / p), to_hash)))
@@ -72,15 +73,16 @@ def check_split_overlap(
         shown = [a if a == b else f"{a} = {b}" for a, b in pairs]
         raise IngestionError(
             f"{where}: {len(pairs)} image(s) are in both the train and the test split (same path, "
-            f"or same bytes): {preview(shown)}. Set `{parameter}: true` to allow them (they are then "
-            f"counted in the ingestion summary)"
+            f"or same bytes): {preview(shown)}. Set `{parameter}: true` to allow them (they are "
+            "then counted in the ingestion summary)"
         )
     return len(pairs)
 
 
 def image_signature(root: Path, sizes: dict[str, int | None], sample: int = 32) -> str:
-    """A cheap fingerprint of the images themselves: every file's path and size, and the bytes of an evenly
-    spaced sample, so that a run on other images (same names and labels) never resumes another's checkpoint."""
+    """A cheap fingerprint of the images themselves: every file's path and size, and the bytes of an
+    evenly spaced sample, so that a run on other images (same names and labels) never resumes
+    another's checkpoint."""
     paths = sorted(sizes)
     chosen = paths[:: max(1, len(paths) // sample)][:sample]
     digests = _parallel(lambda p: _digest(root / p), chosen)

@@ -69,7 +69,8 @@ def read_nuswide(root: Path, options: NusWideOptions, namespace: str) -> Ingeste
 
 
 def _image_id(entry: str) -> str:
-    """``actor\\0001_2124494179.jpg`` → ``actor/0001_2124494179.jpg``; a full ``…\\Flickr\\`` prefix is cut."""
+    """``actor\\0001_2124494179.jpg`` → ``actor/0001_2124494179.jpg``; a full ``…\\Flickr\\`` prefix
+    is cut."""
     posix = entry.replace("\\", "/")
     marker = posix.lower().rfind("flickr/")
     return posix[marker + len("flickr/") :] if marker >= 0 else posix

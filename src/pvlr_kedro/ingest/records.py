@@ -41,7 +41,8 @@ class ClassList:
 
 @dataclass
 class Ingested:
-    """What a reader returns: records of both splits, the classes, and drops per split and reason."""
+    """What a reader returns: records of both splits, the classes, and drops per split and
+    reason."""
 
     records: list[ImageRecord]
     classes: ClassList

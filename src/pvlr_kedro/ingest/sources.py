@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,19 +28,22 @@ from pvlr_kedro.ingest.leakage import (
     split_overlap,
 )
 from pvlr_kedro.ingest.nuswide import NusWideOptions, read_nuswide
+from pvlr_kedro.ingest.records import Ingested
 from pvlr_kedro.ingest.table import records_table, summarise
 from pvlr_kedro.ingest.voc import VocOptions, read_voc
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
 from pvlr_kedro.pvlr.image_cache import STORES as CACHE_STORES
 from pvlr_kedro.pvlr.params import check_types
 
-READERS = {
+# Each format: its options and its reader (root, options, namespace → Ingested).
+READERS: dict[str, tuple[type, Callable[..., Ingested]]] = {
     "coco": (CocoOptions, read_coco),
     "voc": (VocOptions, read_voc),
     "nuswide": (NusWideOptions, read_nuswide),
     "csv": (CsvOptions, read_labels_csv),
 }
-# Blocks of a benchmark's parameters that are not its source: the run's recipe layers and the demo generator.
+# Blocks of a benchmark's parameters that are not its source: the run's recipe layers and the demo
+# generator.
 NOT_SOURCE_BLOCKS = frozenset({"model", "train", "loss", "eval", "generator"})
 # Keys of any format may stand side by side (custom data switches format by one override);
 # a key no format knows is a typo.
@@ -91,8 +95,8 @@ class SourceConfig:
         unknown = sorted(set(data) - common - ALL_FORMAT_KEYS)
         if unknown:
             raise IngestionError(
-                f"unknown parameters for benchmark `{namespace}`: {', '.join(unknown)} "
-                f"(known: {', '.join(sorted(common | ALL_FORMAT_KEYS | NOT_SOURCE_BLOCKS | {'format'}))})"
+                f"unknown parameters for benchmark `{namespace}`: {', '.join(unknown)} (known: "
+                f"{', '.join(sorted(common | ALL_FORMAT_KEYS | NOT_SOURCE_BLOCKS | {'format'}))})"
             )
         if "root" not in data:
             raise IngestionError(
@@ -114,7 +118,8 @@ class SourceConfig:
 
 
 def resolve_root(root, base: Path | None) -> Path:
-    """``~`` expanded; relative to ``base`` (else the working directory); absolute and normalised."""
+    """``~`` expanded; relative to ``base`` (else the working directory); absolute and
+    normalised."""
     path = Path(str(root)).expanduser()
     return Path(os.path.normpath(path if path.is_absolute() else (base or Path.cwd()) / path))
 
@@ -137,7 +142,9 @@ def read_source(source: SourceConfig) -> tuple[pd.DataFrame, dict, dict]:
         skip_unreadable=source.skip_unreadable_images,
     )
     table = records_table(records, where=str(source.root))
-    vocabulary = build_vocabulary(ingested.classes, source.prompt_names, namespace=source.namespace)
+    vocabulary = build_vocabulary(
+        ingested.classes, source.prompt_names or {}, namespace=source.namespace
+    )
     sizes = file_sizes(source.root, records)
     overlap = split_overlap(source.root, records, sizes)
     summary = summarise(table, vocabulary["names"], ingested.dropped, skipped)

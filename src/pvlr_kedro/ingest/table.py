@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from collections import Counter
 from dataclasses import asdict
 
@@ -28,8 +29,9 @@ def records_table(records: list[ImageRecord], *, where: str) -> pd.DataFrame:
 
 
 def summarise(table: pd.DataFrame, names: list[str], dropped: dict, skipped: dict) -> dict:
-    """Counts a person checks first: images per split, drops and skips by reason, labels per image and class."""
-    summary = {
+    """Counts a person checks first: images per split, drops and skips by reason, labels per image
+    and class."""
+    summary: dict[str, typing.Any] = {
         "images": {},
         "dropped": {},
         "skipped": {},

@@ -8,7 +8,8 @@ from pvlr_kedro.ingest.errors import IngestionError
 
 
 def read_lines(path: Path, *, parameter: str) -> list[str]:
-    """Non-blank lines of ``path``, stripped (CRLF and trailing spaces are common in these files)."""
+    """Non-blank lines of ``path``, stripped (CRLF and trailing spaces are common in these
+    files)."""
     if not path.is_file():
         raise IngestionError(
             f"file not found: {path} (set `{parameter}`, or the benchmark's `root`)"

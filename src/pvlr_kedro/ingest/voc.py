@@ -70,8 +70,8 @@ def read_voc(root: Path, options: VocOptions, namespace: str) -> Ingested:
     )
     lists = {"train": (options.train_list, "train_list"), "test": (options.test_list, "test_list")}
     for split, (list_file, key) in lists.items():
-        for image_id in read_lines(root / list_file, parameter=f"{namespace}.{key}"):
-            image_id = image_id.split()[0]
+        for line in read_lines(root / list_file, parameter=f"{namespace}.{key}"):
+            image_id = line.split()[0]
             xml_path = root / options.annotations_dir / f"{image_id}.xml"
             record = _read_xml(xml_path, image_id, split, options, listed_in=root / list_file)
             result.records.append(record)
@@ -90,7 +90,8 @@ def _read_xml(
         tree = ET.parse(path)
     except ET.ParseError as err:
         raise IngestionError(f"malformed XML in {path}: {err}") from err
-    positive, difficult = set(), set()
+    positive: set[int] = set()
+    difficult: set[int] = set()
     for number, obj in enumerate(tree.getroot().iter("object")):
         index = _class_index(path, number, obj.findtext("name"))
         flag = _difficult_flag(path, number, obj.findtext("difficult"))
@@ -137,8 +138,9 @@ def _apply_difficult(positive: set, difficult: set, mode: str) -> tuple[list[int
     return sorted(positive), sorted(difficult - positive)
 
 
-def _size(tree: ET.ElementTree, path: Path) -> tuple[int | None, int | None]:
-    """Width and height from ``<size>``; absent or zero (a known VOC quirk) leaves them to the image check."""
+def _size(tree: ET.ElementTree[ET.Element], path: Path) -> tuple[int | None, int | None]:
+    """Width and height from ``<size>``; absent or zero (a known VOC quirk) leaves them to the image
+    check."""
     try:
         width, height = (
             int(tree.findtext("size/width", "0")),

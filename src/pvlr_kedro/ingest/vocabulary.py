@@ -23,7 +23,8 @@ def build_vocabulary(classes: ClassList, renames: dict, *, namespace: str) -> di
     shared = [prompt for prompt, count in Counter(prompts).items() if count > 1]
     if shared:
         raise IngestionError(
-            f"`{namespace}.prompt_names` gives several classes the same prompt name: {preview(shared)}"
+            f"`{namespace}.prompt_names` gives several classes the same prompt name: "
+            f"{preview(shared)}"
         )
     return {
         "names": list(classes.names),

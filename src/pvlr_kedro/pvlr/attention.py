@@ -34,7 +34,8 @@ class AttentionChoices:
 
 
 class AttentionWithMap(nn.Module):
-    """Cross-attention of ``query`` (…×N×d) to ``context`` (…×M×d); self-attention without context."""
+    """Cross-attention of ``query`` (…×N×d) to ``context`` (…×M×d); self-attention without
+    context."""
 
     def __init__(self, dim: int, heads: int = 1, residual: bool = True, norm: bool = True) -> None:
         super().__init__()
@@ -55,11 +56,12 @@ class AttentionWithMap(nn.Module):
         """Returns (output …×N×d, attention map …×N×M)."""
         e = self.norm_query(query)
         z = e if context is None else self.norm_context(context)
+        # …×h×N×d_h
         q, k, v = (
             self._split(self.w_q(e)),
             self._split(self.w_k(z)),
             self._split(self.w_v(z)),
-        )  # …×h×N×d_h
+        )
         scores = q @ k.transpose(-1, -2) / q.shape[-1] ** 0.5  # …×h×N×M
         attention = scores.softmax(dim=-1)
         out = (attention @ v).transpose(-3, -2).flatten(-2)  # …×N×d

@@ -30,8 +30,9 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".npz")
 
 def create_clip(
     backbone: str, pretrained: str | None, quick_gelu: bool | None, image_size: int
-) -> nn.Module:
-    """An open_clip CLIP model with weights loaded and visual positions resized to ``image_size``."""
+) -> open_clip.CLIP:
+    """An open_clip CLIP model with weights loaded and visual positions resized to
+    ``image_size``."""
     if backbone not in open_clip.list_models():
         raise ValueError(f"unknown backbone {backbone!r}: not an open_clip model name")
     weights = resolve_weights(backbone, pretrained)
@@ -43,8 +44,8 @@ def create_clip(
         )
     except Exception as err:  # hub and file errors come in many types; name the weights asked for
         raise RuntimeError(
-            f"could not load weights {pretrained!r} for {backbone}: {err}. Offline, download the checkpoint "
-            f"once and set model.pretrained to its local path."
+            f"could not load weights {pretrained!r} for {backbone}: {err}. Offline, download the "
+            "checkpoint once and set model.pretrained to its local path."
         ) from err
     resize_visual_positions(model.visual, image_size)
     return model
@@ -61,8 +62,9 @@ def uses_quick_gelu(backbone: str, weights: str | None, quick_gelu: bool | None)
         return False
     if _is_path(weights):
         log.warning(
-            "model.pretrained is a local checkpoint (%s) and model.quick_gelu is unset: building with GELU. "
-            "OpenAI's CLIP weights (e.g. timm/resnet101_clip.openai) need model.quick_gelu=true.",
+            "model.pretrained is a local checkpoint (%s) and model.quick_gelu is unset: building "
+            "with GELU. OpenAI's CLIP weights (e.g. timm/resnet101_clip.openai) need "
+            "model.quick_gelu=true.",
             weights,
         )
         return False
@@ -74,7 +76,8 @@ def _is_path(weights: str) -> bool:
 
 
 def resolve_weights(backbone: str, pretrained: str | None) -> str | None:
-    """What ``pretrained`` names: None, a checked local checkpoint path, or an open_clip tag of ``backbone``."""
+    """What ``pretrained`` names: None, a checked local checkpoint path, or an open_clip tag of
+    ``backbone``."""
     if pretrained in (None, "", "none"):
         return None
     if _is_path(pretrained):
@@ -86,24 +89,28 @@ def resolve_weights(backbone: str, pretrained: str | None) -> str | None:
     tags = open_clip.list_pretrained_tags_by_model(backbone)
     if pretrained not in tags:
         raise ValueError(
-            f"model.pretrained: {pretrained!r} is neither a file nor an open_clip tag of {backbone} "
-            f"(tags: {', '.join(tags) or 'none'})"
+            f"model.pretrained: {pretrained!r} is neither a file nor an open_clip tag of "
+            f"{backbone} (tags: {', '.join(tags) or 'none'})"
         )
     return pretrained
 
 
 def _refuse_torchscript(path: Path) -> None:
-    """OpenAI's original archives (``RN101.pt``) are TorchScript programs, not state dicts: say how to convert."""
+    """OpenAI's original archives (``RN101.pt``) are TorchScript programs, not state dicts: say how
+    to convert."""
     if zipfile.is_zipfile(path):
         with zipfile.ZipFile(path) as archive:
             if any(name.endswith("/constants.pkl") for name in archive.namelist()):
                 raise ValueError(
-                    f"model.pretrained: {path} is a TorchScript archive (OpenAI's original release format): a program, "
-                    f'not weights, and it is not loaded. Convert it once to a state dict: python -c "import torch; '
+                    f"model.pretrained: {path} is a TorchScript archive (OpenAI's original release "
+                    "format): a program, not weights, and it is not loaded. Convert it once to a "
+                    'state dict: python -c "import torch; '
                     f"s = torch.jit.load('{path}', map_location='cpu').state_dict(); "
-                    f"[s.pop(k, None) for k in ('input_resolution', 'context_length', 'vocab_size')]; "
-                    f"torch.save(s, '{path.with_suffix('')}-state.pt')\" and set model.pretrained to that file and "
-                    f"model.quick_gelu=true; or use the open_clip tag (model.pretrained: openai)."
+                    "[s.pop(k, None) for k in "
+                    "('input_resolution', 'context_length', 'vocab_size')]; "
+                    f"torch.save(s, '{path.with_suffix('')}-state.pt')\" and set model.pretrained "
+                    "to that file and model.quick_gelu=true; or use the open_clip tag "
+                    "(model.pretrained: openai)."
                 )
 
 
@@ -128,7 +135,8 @@ def resize_visual_positions(visual: nn.Module, image_size: int) -> None:
         visual.image_size = (image_size, image_size)
     else:
         raise ValueError(
-            f"unsupported image tower {type(visual).__name__}: PVLR needs a ResNet or ViT CLIP tower"
+            f"unsupported image tower {type(visual).__name__}: PVLR needs a ResNet or ViT CLIP "
+            "tower"
         )
 
 
@@ -162,7 +170,7 @@ class VisualTokens(nn.Module):
     tokens after ``ln_post``, projected by ``proj``.
     """
 
-    def __init__(self, visual: nn.Module) -> None:
+    def __init__(self, visual: ModifiedResNet | VisionTransformer) -> None:
         super().__init__()
         self.visual = visual
         self.is_resnet = isinstance(visual, ModifiedResNet)

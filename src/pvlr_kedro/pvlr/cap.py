@@ -17,11 +17,14 @@ import torch
 from torch import nn
 
 from pvlr_kedro.pvlr.attention import AttentionChoices, AttentionWithMap
-from pvlr_kedro.pvlr.text import encode_with_context, placeholder_prompts
+from pvlr_kedro.pvlr.text import TextEncoder, encode_with_context, placeholder_prompts
 
 
 class ContextAwarePrompting(nn.Module):
-    """Label embeddings conditioned on the image: (T_ca B×C×d, M_ca B×C×C, cross map B×C×M or None)."""
+    """Label embeddings conditioned on the image: (T_ca B×C×d, M_ca B×C×C, cross map B×C×M or
+    None)."""
+
+    name_ids: torch.Tensor  # a buffer: the tokenised placeholder prompts, C×T
 
     def __init__(
         self,
@@ -29,44 +32,43 @@ class ContextAwarePrompting(nn.Module):
         dim: int,
         attention: AttentionChoices,
         context_attention: bool,
-        encoder: nn.Module | None = None,
+        *,
+        encoder: TextEncoder | None = None,
         names: list[str] | None = None,
         prompt_tokens: int = 4,
     ) -> None:
-        """``encoder`` (the model's frozen text encoder, not owned here) and ``names`` for soft prompts."""
+        """``encoder`` (the model's frozen text encoder, not owned here) and ``names`` for soft
+        prompts."""
         super().__init__()
         self.mode = mode
         if mode in ("soft", "pre_interaction"):
-            self.context = nn.Parameter(
-                torch.randn(prompt_tokens, encoder.width) * 0.02
-            )  # L×w, as CoOp
-            self.register_buffer(
-                "name_ids", torch.empty(0, dtype=torch.long), persistent=False
-            )  # from the names
+            if encoder is None or names is None:
+                raise ValueError(f"model.cap={mode}: soft prompts need the text encoder and names")
+            width = encoder.width
+            self.context = nn.Parameter(torch.randn(prompt_tokens, width) * 0.02)  # L×w, as CoOp
+            self.register_buffer("name_ids", torch.empty(0, dtype=torch.long), persistent=False)
             self.set_class_names(encoder, names)
         if mode == "pre_interaction":
-            self.visual_to_text = nn.Linear(dim, encoder.width)
-            self.prompt_conditioning = AttentionWithMap(
-                encoder.width, attention.heads, residual=True
-            )
+            self.visual_to_text = nn.Linear(dim, width)
+            self.prompt_conditioning = AttentionWithMap(width, attention.heads, residual=True)
         self.context_attention = (
             attention.unit(dim) if context_attention and mode != "pre_interaction" else None
         )
         self.label_attention = attention.unit(dim)
 
-    def set_class_names(self, encoder: nn.Module, names: list[str]) -> None:
-        """The placeholder prompts ``X X X X name.`` of ``names``, tokenised: any names, the context shared."""
+    def set_class_names(self, encoder: TextEncoder, names: list[str]) -> None:
+        """The placeholder prompts ``X X X X name.`` of ``names``, tokenised: any names, the context
+        shared."""
         ids = encoder.tokenize(placeholder_prompts(names, self.context.shape[0]))
         self.name_ids = ids.to(self.name_ids.device)
 
-    def prompt_features(self, visual_tokens: torch.Tensor, encoder: nn.Module) -> torch.Tensor:
+    def prompt_features(self, visual_tokens: torch.Tensor, encoder: TextEncoder) -> torch.Tensor:
         """T_soft before projection: C×d_text (soft) or B×C×d_text (pre-interaction)."""
         context = self.context
         if self.mode == "pre_interaction":
             queries = context.expand(visual_tokens.shape[0], -1, -1)  # B×L×w
-            context, _ = self.prompt_conditioning(
-                queries, self.visual_to_text(visual_tokens)
-            )  # B×L×w
+            # B×L×w
+            context, _ = self.prompt_conditioning(queries, self.visual_to_text(visual_tokens))
         return encode_with_context(encoder, context, self.name_ids)
 
     def forward(self, t_soft: torch.Tensor, visual_tokens: torch.Tensor):
@@ -74,8 +76,7 @@ class ContextAwarePrompting(nn.Module):
         t_soft = t_soft.expand(visual_tokens.shape[0], -1, -1)  # B×C×d
         cross_map = None
         if self.context_attention is not None:
-            t_soft, cross_map = self.context_attention(
-                t_soft, visual_tokens
-            )  # T'_soft: B×C×d, B×C×M
+            # T'_soft: B×C×d, B×C×M
+            t_soft, cross_map = self.context_attention(t_soft, visual_tokens)
         t_ca, m_ca = self.label_attention(t_soft)  # B×C×d, B×C×C
         return t_ca, m_ca, cross_map

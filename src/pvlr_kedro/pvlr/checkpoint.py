@@ -39,12 +39,12 @@ def fingerprint(*parts) -> str:
 
 def rng_states() -> dict:
     """Every generator's state, in plain types (numpy's key array as a tensor)."""
-    kind, keys, position, has_gauss, cached = np.random.get_state()
+    kind, keys, position, has_gauss, cached = np.random.get_state(legacy=True)
     states = {
         "torch": torch.get_rng_state(),
         "numpy": [
             kind,
-            torch.from_numpy(keys.astype(np.int64)),
+            torch.from_numpy(np.asarray(keys, dtype=np.int64)),
             int(position),
             int(has_gauss),
             float(cached),
@@ -75,7 +75,7 @@ def ema_changes(trained: dict, ema: dict) -> dict:
 
 
 def save_checkpoint(
-    folder: Path, epoch: int, model, ema_model, optimiser, scheduler, state: dict, keep: int
+    folder: Path, epoch: int, *, model, ema_model, optimiser, scheduler, state: dict, keep: int
 ) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"epoch_{epoch:03d}.pt"
@@ -114,8 +114,9 @@ class FoundCheckpoint:
 
 
 def latest_checkpoint(folder: Path) -> FoundCheckpoint | None:
-    """The newest checkpoint in ``folder`` that can be read; one that cannot is named in a warning and set
-    aside (renamed ``*.unreadable``), and the one before it is tried, down to none (start afresh)."""
+    """The newest checkpoint in ``folder`` that can be read; one that cannot is named in a warning
+    and set aside (renamed ``*.unreadable``), and the one before it is tried, down to none (start
+    afresh)."""
     for path in sorted(folder.glob("epoch_*.pt"), reverse=True) if folder.is_dir() else []:
         try:
             return FoundCheckpoint(path, torch.load(path, map_location="cpu", weights_only=True))

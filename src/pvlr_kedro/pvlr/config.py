@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from typing import Any
 
 import open_clip
 
@@ -74,8 +75,8 @@ class PVLRConfig:
     def __post_init__(self) -> None:
         _require(
             self.backbone in open_clip.list_models(),
-            f"model.backbone {self.backbone!r} is not an open_clip model name (RN50, RN101, ViT-B-32, ViT-B-16, "
-            f"pvlr-tiny-rn, …: open_clip.list_models())",
+            f"model.backbone {self.backbone!r} is not an open_clip model name (RN50, RN101, "
+            "ViT-B-32, ViT-B-16, pvlr-tiny-rn, …: open_clip.list_models())",
         )
         _require(self.cap in CAP_MODES, f"model.cap must be one of {CAP_MODES}, not {self.cap!r}")
         _require(
@@ -107,10 +108,10 @@ class PVLRConfig:
         and CAP, is left out when either is switched off, so that one switch flipped from the
         full model runs as typed.
         """
-        changes, notes = {}, []
-        resolve_weights(
-            self.backbone, self.pretrained
-        )  # a missing file or an unknown tag fails here, before any work
+        changes: dict[str, Any] = {}
+        notes: list[str] = []
+        # a missing file or an unknown tag fails here, before any work
+        resolve_weights(self.backbone, self.pretrained)
         if self.quick_gelu is None:
             changes["quick_gelu"] = uses_quick_gelu(self.backbone, self.pretrained, None)
         missing = [

@@ -35,7 +35,8 @@ from pvlr_kedro.pvlr.images import UnreadableImage, load_rgb
 
 
 def square_resize(image: Image.Image, size: int) -> np.ndarray:
-    """The picture the model sees at test time: a square bicubic resize, no crop; size×size×3 uint8."""
+    """The picture the model sees at test time: a square bicubic resize, no crop; size×size×3
+    uint8."""
     return np.asarray(image.resize((size, size), Image.Resampling.BICUBIC))
 
 
@@ -44,7 +45,8 @@ def to_model_input(
     device: torch.device | str = "cpu",
     memory_format: torch.memory_format = torch.contiguous_format,
 ) -> torch.Tensor:
-    """uint8 B×3×H×W → float32 normalised with CLIP's mean and std, on ``device`` (the copy is uint8).
+    """uint8 B×3×H×W → float32 normalised with CLIP's mean and std, on ``device`` (the copy is
+    uint8).
 
     Bit for bit torchvision's ``ToTensor`` then ``Normalize``."""
     mean, std = _clip_mean_std(torch.device(device))
@@ -54,15 +56,18 @@ def to_model_input(
 
 @functools.lru_cache
 def _clip_mean_std(device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
-    """CLIP's mean and std as 1×3×1×1 tensors on ``device``, made once (not a host-to-device copy per batch)."""
-    return tuple(
+    """CLIP's mean and std as 1×3×1×1 tensors on ``device``, made once (not a host-to-device copy
+    per batch)."""
+    mean, std = (
         torch.tensor(values, device=device).view(1, 3, 1, 1)
         for values in (OPENAI_DATASET_MEAN, OPENAI_DATASET_STD)
     )
+    return mean, std
 
 
 def to_chw(pixels: np.ndarray) -> torch.Tensor:
-    """A uint8 H×W×3 picture → a uint8 3×H×W tensor (a copy: the picture may be a read-only memory map)."""
+    """A uint8 H×W×3 picture → a uint8 3×H×W tensor (a copy: the picture may be a read-only memory
+    map)."""
     return torch.from_numpy(np.array(pixels, copy=True)).permute(2, 0, 1)  # H×W×3 → 3×H×W
 
 
@@ -72,7 +77,8 @@ def sample_seed(seed: int, epoch: int, index: int) -> int:
 
 
 def epoch_order_seed(seed: int, epoch: int) -> int:
-    """The seed of epoch ``epoch``: its global permutation of the samples, and the model's random draws."""
+    """The seed of epoch ``epoch``: its global permutation of the samples, and the model's random
+    draws."""
     return seed * 100_003 + epoch
 
 
@@ -89,9 +95,8 @@ class Augmentation:
     def __call__(self, pixels: np.ndarray, epoch: int, index: int) -> np.ndarray:
         generator = torch.default_generator  # the one torchvision's random transforms draw from
         saved = generator.get_state()
-        generator.manual_seed(
-            sample_seed(self.seed, epoch, index)
-        )  # not torch.manual_seed: 100× cheaper
+        # not torch.manual_seed: 100× cheaper
+        generator.manual_seed(sample_seed(self.seed, epoch, index))
         try:
             return np.asarray(self.transform(Image.fromarray(pixels)))
         finally:
@@ -99,7 +104,8 @@ class Augmentation:
 
 
 class ImageFiles:
-    """Decoded pictures read from the image files: ``files[i]`` → uint8 S×S×3 (stage 1, uncached)."""
+    """Decoded pictures read from the image files: ``files[i]`` → uint8 S×S×3 (stage 1,
+    uncached)."""
 
     def __init__(self, root: str | Path, paths: list[str], image_ids: list[str], size: int) -> None:
         self.root, self.paths, self.image_ids, self.size = Path(root), paths, image_ids, size
@@ -159,8 +165,8 @@ class MultiLabelImages(Dataset):
 
 
 class EpochSampler(Sampler):
-    """An epoch's samples: a global permutation drawn from (seed, epoch), as ``(epoch, index)`` keys;
-    ``set_epoch`` before each epoch."""
+    """An epoch's samples: a global permutation drawn from (seed, epoch), as ``(epoch, index)``
+    keys; ``set_epoch`` before each epoch."""
 
     def __init__(self, size: int, seed: int = 0) -> None:
         self.size, self.seed, self.epoch = size, seed, 1

@@ -1,4 +1,5 @@
-"""Data-parallel training on torch.distributed: the launcher, a process's place in the world, collectives.
+"""Data-parallel training on torch.distributed: the launcher, a process's place in the world,
+collectives.
 
 ``launch`` starts the training processes with PyTorch's own elastic launcher
 (``torch.distributed.launcher.api.elastic_launch``, the engine behind ``torchrun``): the
@@ -46,7 +47,7 @@ class World:
     def current(cls) -> World:
         if not (dist.is_available() and dist.is_initialized()):
             return cls()
-        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", 0)))
+        return cls(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
     @property
     def is_main(self) -> bool:
@@ -117,10 +118,18 @@ class ProcessGroupBatchNorm2d(torch.nn.BatchNorm2d):
         total = sums[-1]
         mean = sums[:channels] / total
         var = sums[channels : 2 * channels] / total - mean * mean
+        running_mean, running_var, tracked = (
+            self.running_mean,
+            self.running_var,
+            self.num_batches_tracked,
+        )
+        # built by sync_batchnorm from BatchNorm2d with running statistics and a momentum
+        assert running_mean is not None and running_var is not None and tracked is not None
+        assert self.momentum is not None
         with torch.no_grad():
-            self.num_batches_tracked += 1
-            self.running_mean.lerp_(mean.detach(), self.momentum)
-            self.running_var.lerp_(var.detach() * total / (total - 1), self.momentum)
+            tracked += 1
+            running_mean.lerp_(mean.detach(), self.momentum)
+            running_var.lerp_(var.detach() * total / (total - 1), self.momentum)
         scale = torch.rsqrt(var + self.eps) * self.weight
         return x * scale.view(1, -1, 1, 1) + (self.bias - mean * scale).view(1, -1, 1, 1)
 
@@ -137,8 +146,9 @@ def sync_batchnorm(model: torch.nn.Module, device: torch.device) -> torch.nn.Mod
 
 
 def launch(function, arguments: tuple, plan: LaunchPlan):
-    """Run ``function(*arguments)`` in ``plan.devices`` processes on this machine, joined with the other
-    machines' into one process group; the result of global rank 0 (None on the other machines)."""
+    """Run ``function(*arguments)`` in ``plan.devices`` processes on this machine, joined with the
+    other machines' into one process group; the result of global rank 0 (None on the other
+    machines)."""
     endpoint = plan.endpoint or f"127.0.0.1:{_free_port()}"
     config = LaunchConfig(
         min_nodes=plan.nodes,
@@ -153,8 +163,8 @@ def launch(function, arguments: tuple, plan: LaunchPlan):
         start_method="spawn",
     )
     log.info(
-        "Training on %d process(es) (%d per machine × %d machine(s), this is machine %d), backend %s, "
-        "rendezvous at %s",
+        "Training on %d process(es) (%d per machine × %d machine(s), this is machine %d), backend "
+        "%s, rendezvous at %s",
         plan.world_size,
         plan.devices,
         plan.nodes,
@@ -189,20 +199,17 @@ def _worker(function, arguments: tuple, backend: str, records):
     root = logging.getLogger()
     root.handlers[:] = [logging.handlers.QueueHandler(records)]
     root.setLevel(logging.INFO)
-    if (
-        rank
-    ):  # rank 0's records read as a single process's (the resume and per-epoch lines unchanged)
+    # rank 0's records read as a single process's (the resume and per-epoch lines unchanged)
+    if rank:
         root.handlers[0].addFilter(_RankPrefix(rank))
     if backend == "nccl":
         torch.cuda.set_device(int(os.environ["LOCAL_RANK"]))
-    else:  # CPU processes share this machine's cores: more threads than cores slows each of them many times
-        torch.set_num_threads(
-            max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", 1)))
-        )
+    else:  # CPU processes share the cores: more threads than cores slows each many times
+        local_processes = int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local_processes))
     dist.init_process_group(backend)
-    result = function(
-        *arguments
-    )  # an error leaves the group as it is: its peers fail after this one's record
+    # an error leaves the group as it is: its peers fail after this one's record
+    result = function(*arguments)
     dist.destroy_process_group()
     return result if rank == 0 else None
 
@@ -229,8 +236,9 @@ class _Relay(logging.Handler):
 
 
 def _failure_message(err: ChildFailedError, plan: LaunchPlan) -> str:
-    """The first process to fail (the cause: the others fail when their peer is gone), with its rank
-    and its own error, from the error files every process of this machine wrote (the oldest first)."""
+    """The first process to fail (the cause: the others fail when their peer is gone), with its
+    rank and its own error, from the error files every process of this machine wrote (the oldest
+    first)."""
     _, failure = err.get_first_failure()
     errors = []
     for local_rank, path in _error_files(failure.error_file):
@@ -244,7 +252,10 @@ def _failure_message(err: ChildFailedError, plan: LaunchPlan) -> str:
             )
         )
     if not errors:  # no error file: killed by a signal (out of memory?)
-        return f"a training process failed with exit code {failure.exitcode} and no message (killed by a signal?)"
+        return (
+            f"a training process failed with exit code {failure.exitcode} and no message "
+            "(killed by a signal?)"
+        )
     _, rank, message = min(errors)
     return f"training process rank {rank} failed: {message}"
 
@@ -262,7 +273,8 @@ def _error_files(first: str) -> list[tuple[int, Path]]:
 
 
 def _die_with_parent() -> None:
-    """Linux: this process is killed when its launcher dies (kill -9 of ``kedro run`` leaves no worker)."""
+    """Linux: this process is killed when its launcher dies (kill -9 of ``kedro run`` leaves no
+    worker)."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:

@@ -33,14 +33,12 @@ class DualModalAttention(nn.Module):
         maps = {}
         centers = labels
         if self.visual_to_semantic is not None:
-            centers, maps["label_to_region"] = self.visual_to_semantic(
-                labels, visual_tokens
-            )  # B×C×d, B×C×M
+            # B×C×d, B×C×M
+            centers, maps["label_to_region"] = self.visual_to_semantic(labels, visual_tokens)
         tokens = visual_tokens
         if self.semantic_to_visual is not None:
-            tokens, maps["region_to_label"] = self.semantic_to_visual(
-                visual_tokens, labels
-            )  # B×M×d, B×M×C
+            # B×M×d, B×M×C
+            tokens, maps["region_to_label"] = self.semantic_to_visual(visual_tokens, labels)
         return centers, tokens.mean(dim=1), maps  # GAP: B×d
 
 

@@ -26,7 +26,8 @@ def ema_decay(step: int, target: float, warmup: bool = True) -> float:
 
 
 class WeightAverage:
-    """The average (``module``, a copy of ``model`` in eval mode) and the pairs of tensors it follows.
+    """The average (``module``, a copy of ``model`` in eval mode) and the pairs of tensors it
+    follows.
 
     The pairs are taken once, here: ``model``'s tensors must be the ones trained from now on (move
     it to its device first; in-place updates and ``load_state_dict`` keep them).

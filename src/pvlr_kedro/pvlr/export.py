@@ -17,6 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from pvlr_kedro.pvlr.model import PVLR
+
 EXPORT_MODULES = ("onnx", "onnxruntime", "onnxscript")
 
 
@@ -31,22 +33,22 @@ class SigmoidScores(nn.Module):
         return torch.sigmoid(self.model(images)["logits"])
 
 
-def export_onnx(model: nn.Module, path: Path, check_batch: int = 4, seed: int = 0) -> float:
-    """Write ``model`` as ONNX to ``path``; return the largest difference from PyTorch on a check batch."""
+def export_onnx(model: PVLR, path: Path, check_batch: int = 4, seed: int = 0) -> float:
+    """Write ``model`` as ONNX to ``path``; return the largest difference from PyTorch on a check
+    batch."""
     missing = [name for name in EXPORT_MODULES if importlib.util.find_spec(name) is None]
     if missing:
         raise ImportError(
             f'exporting to ONNX needs {", ".join(missing)}: pip install -e ".[export]"'
         )
-    import onnxruntime
+    import onnxruntime  # noqa: PLC0415  (the optional export extra, checked just above)
 
     wrapper = SigmoidScores(model.cpu().eval()).eval()
     size = model.config.image_size
     example = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        wrapper(
-            example
-        )  # fills the model's kept label embeddings: they enter the graph as constants
+        # fills the model's kept label embeddings: they enter the graph as constants
+        wrapper(example)
         torch.onnx.export(
             wrapper,
             (example,),

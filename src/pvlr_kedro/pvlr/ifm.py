@@ -22,10 +22,11 @@ class ChannelInteraction(nn.Module):
 
     def __init__(self, dim: int, start_as_identity: bool = True) -> None:
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(2 * dim, dim), nn.GELU(), nn.Linear(dim, dim))
+        last = nn.Linear(dim, dim)
+        self.mlp = nn.Sequential(nn.Linear(2 * dim, dim), nn.GELU(), last)
         if start_as_identity:
-            nn.init.zeros_(self.mlp[-1].weight)
-            nn.init.zeros_(self.mlp[-1].bias)
+            nn.init.zeros_(last.weight)
+            nn.init.zeros_(last.bias)
 
     def forward(self, t_ka: torch.Tensor, t_ca: torch.Tensor) -> torch.Tensor:
         """t_ka C×d, t_ca B×C×d → B×C×d."""

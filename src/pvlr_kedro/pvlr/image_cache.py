@@ -1,4 +1,5 @@
-"""The decode-once image cache: every image of a benchmark resized once, as the model sees it at test time.
+"""The decode-once image cache: every image of a benchmark resized once, as the model sees it at
+test time.
 
 Decoding a 640×480 JPEG and resizing it to 448 costs more CPU than the augmentation and the
 copy together; an epoch of COCO repeats it 82k times, and evaluation 40k more. The cache does
@@ -27,6 +28,7 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -44,7 +46,8 @@ JPEG_QUALITY = 95
 
 
 def cache_key(paths: list[str], signature: str, size: int, store: str) -> str:
-    """What a cache holds: the images (their list in order and signature), the input size and the store."""
+    """What a cache holds: the images (their list in order and signature), the input size and the
+    store."""
     text = json.dumps(
         {
             "paths": paths,
@@ -59,10 +62,8 @@ def cache_key(paths: list[str], signature: str, size: int, store: str) -> str:
 
 def build_image_cache(
     folder: Path,
-    root: Path,
-    paths: list[str],
-    image_ids: list[str],
-    size: int,
+    files: ImageFiles,
+    *,
     store: str,
     signature: str,
     workers: int,
@@ -73,6 +74,7 @@ def build_image_cache(
     An image that cannot be read raises ``UnreadableImage`` naming its file and record; the shards
     written before it are kept.
     """
+    paths, size = files.paths, files.size
     if store not in STORES:
         raise ValueError(f"image cache store {store!r}: use one of {', '.join(STORES)}")
     key = cache_key(paths, signature, size, store)
@@ -103,17 +105,12 @@ def build_image_cache(
         unit="image",
         disable=not progress,
     )
-    files = ImageFiles(
-        root, paths, image_ids, size
-    )  # an unreadable image is named by its file and record
 
     def picture(row: int):
         return files[row] if store == "uint8" else _encode_jpeg(files[row])
 
-    with (
-        ThreadPoolExecutor(max_workers=workers) as pool,
-        bar,
-    ):  # PIL decodes and resizes without the GIL
+    # PIL decodes and resizes without the GIL
+    with ThreadPoolExecutor(max_workers=workers) as pool, bar:
         for shard in todo:
             rows = range(shard * SHARD, shard * SHARD + _shard_rows(shard, len(paths)))
             pictures = []
@@ -133,7 +130,7 @@ class CachedImages:
 
     Shards are memory-mapped lazily in each process (loader workers open their own)."""
 
-    def __init__(self, folder: str | Path, rows: list[int]) -> None:
+    def __init__(self, folder: str | Path, rows: Iterable[int]) -> None:
         self.folder, self.rows = Path(folder), list(rows)
         self.store = json.loads((self.folder / "complete.json").read_text())["store"]
         self._open: dict[int, tuple] = {}
@@ -161,7 +158,8 @@ def _check_disk(folder: Path, raw_bytes: int, store: str) -> None:
     if store == "uint8" and raw_bytes > free:
         raise OSError(
             f"image cache {folder}: the uint8 store needs {raw_bytes / 1e9:.1f} GB, the disk has "
-            f"{free / 1e9:.1f} GB free; set the benchmark's `image_cache: jpeg` (≈ 7× smaller) or null"
+            f"{free / 1e9:.1f} GB free; set the benchmark's `image_cache: jpeg` (≈ 7× smaller) or "
+            "null"
         )
 
 

@@ -23,7 +23,8 @@ class UnreadableImage(ValueError):
 
 
 def load_rgb(path: str | Path) -> Image.Image:
-    """The image at ``path`` as displayed, 8-bit RGB; ``UnreadableImage`` names the file when it fails."""
+    """The image at ``path`` as displayed, 8-bit RGB; ``UnreadableImage`` names the file when it
+    fails."""
     try:
         with Image.open(path) as image:
             image.load()

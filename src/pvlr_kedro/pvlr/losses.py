@@ -33,7 +33,8 @@ REDUCTIONS = ("mean", "sum")
 
 @dataclass(frozen=True)
 class LossConfig:
-    """A namespace's ``loss:`` block; defaults are the paper's (γ+ = 0, γ− = 2, λ = 4) and ASL's clip."""
+    """A namespace's ``loss:`` block; defaults are the paper's (γ+ = 0, γ− = 2, λ = 4) and ASL's
+    clip."""
 
     gamma_pos: float = 0.0
     gamma_neg: float = 2.0
@@ -64,7 +65,8 @@ class LossConfig:
 
 class BatchNormalisers(NamedTuple):
     """What one optimiser step's loss is divided by: kept entries and images of the whole (global)
-    batch, as tensors on the batch's device (no host sync; summed over processes by the training loop)."""
+    batch, as tensors on the batch's device (no host sync; summed over processes by the training
+    loop)."""
 
     kept_entries: torch.Tensor
     images: torch.Tensor
@@ -87,6 +89,15 @@ class LossTerms(NamedTuple):
     total: torch.Tensor
     classification: torch.Tensor
     kcr: torch.Tensor | None
+
+    def detach(self) -> LossTerms:
+        kcr = None if self.kcr is None else self.kcr.detach()
+        return LossTerms(self.total.detach(), self.classification.detach(), kcr)
+
+    def plus(self, other: LossTerms) -> LossTerms:
+        """Termwise sums (of a batch's pieces)."""
+        kcr = None if self.kcr is None or other.kcr is None else self.kcr + other.kcr
+        return LossTerms(self.total + other.total, self.classification + other.classification, kcr)
 
 
 def asymmetric_loss_entries(
@@ -115,7 +126,8 @@ def asymmetric_loss(
     ignore: torch.Tensor | None = None,
     normalisers: BatchNormalisers | None = None,
 ) -> torch.Tensor:
-    """L_CLS (Eq. 11) of a batch, a scalar, reduced as ``config.reduction`` says (see the module)."""
+    """L_CLS (Eq. 11) of a batch, a scalar, reduced as ``config.reduction`` says (see the
+    module)."""
     normalisers = (normalisers or BatchNormalisers.of(targets, ignore)).at_least_one()
     total = asymmetric_loss_entries(logits, targets, config, ignore).sum()
     return total / (normalisers.kept_entries if config.reduction == "mean" else normalisers.images)
@@ -126,6 +138,7 @@ def total_loss(
     targets: torch.Tensor,
     kcr: torch.Tensor | None,
     config: LossConfig,
+    *,
     ignore: torch.Tensor | None = None,
     normalisers: BatchNormalisers | None = None,
 ) -> LossTerms:

@@ -20,7 +20,8 @@ from pvlr_kedro.pvlr.params import from_params
 
 @dataclass(frozen=True)
 class EvalConfig:
-    """A namespace's ``eval:`` block: the threshold and top-k of the protocol, and what the report shows."""
+    """A namespace's ``eval:`` block: the threshold and top-k of the protocol, and what the report
+    shows."""
 
     threshold: float = 0.5
     top_k: int = 3
@@ -41,15 +42,14 @@ class EvalConfig:
 def average_precision(
     scores: np.ndarray, targets: np.ndarray, keep: np.ndarray | None = None
 ) -> np.ndarray:
-    """Per-class AP of N×C ``scores`` against {0,1} ``targets``; ``keep`` masks entries in. NaN without positives."""
-    by_class = np.ascontiguousarray(
-        _floats(scores).T
-    )  # C×N: each class's scores contiguous, for a fast sort
+    """Per-class AP of N×C ``scores`` against {0,1} ``targets``; ``keep`` masks entries in. NaN
+    without positives."""
+    # C×N: each class's scores contiguous, for a fast sort
+    by_class = np.ascontiguousarray(_floats(scores).T)
     keep = np.ones(by_class.shape, bool) if keep is None else np.asarray(keep, bool).T
     positive = (np.asarray(targets) > 0).T & keep
-    order = np.argsort(
-        -by_class, axis=1
-    )  # order within a tie group does not matter: groups are scored whole
+    # order within a tie group does not matter: groups are scored whole
+    order = np.argsort(-by_class, axis=1)
     ranked = np.take_along_axis(by_class, order, axis=1)
     is_positive = np.take_along_axis(positive, order, axis=1)
     tp = np.cumsum(is_positive, axis=1)
@@ -70,7 +70,8 @@ def average_precision(
 def multilabel_metrics(
     scores, targets, ignore=None, threshold: float = 0.5, top_k: int | None = None
 ) -> dict:
-    """mAP, CP, CR, CF1, OP, OR, OF1 (fractions) and per-class ``ap`` (NaN for a class without positives).
+    """mAP, CP, CR, CF1, OP, OR, OF1 (fractions) and per-class ``ap`` (NaN for a class without
+    positives).
 
     ``scores`` N×C probabilities, ``targets`` N×C {0,1}, ``ignore`` an optional N×C boolean mask.
     With ``top_k`` each image keeps only its k highest scores (the others set to 0) before the

@@ -27,17 +27,21 @@ from pvlr_kedro.pvlr.config import PVLRConfig
 from pvlr_kedro.pvlr.dma import ClassifierHead, DualModalAttention, SimilarityHead
 from pvlr_kedro.pvlr.ifm import ChannelInteraction, RelationAggregation, kcr_loss
 from pvlr_kedro.pvlr.kap import KnowledgeAwarePrompting, hard_prompts
-from pvlr_kedro.pvlr.text import CLIPTextEncoder, HFTextEncoder, encode_texts
+from pvlr_kedro.pvlr.text import CLIPTextEncoder, HFTextEncoder, TextEncoder, encode_texts
 
 log = logging.getLogger(__name__)
 
 
 class PVLR(nn.Module):
-    """``forward(images)`` → {``logits`` B×C, ``kcr`` B (per image) or None, ``attention`` {name: map}}.
+    """``forward(images)`` → {``logits`` B×C, ``kcr`` B (per image) or None, ``attention`` {name:
+    map}}.
 
     ``config`` is kept as built (``PVLRConfig.resolve``): QuickGELU explicit, IFM left out
     where it has nothing to fuse.
     """
+
+    hard_prompt_embeddings: torch.Tensor  # buffers: C×d_text, registered when used
+    name_embeddings: torch.Tensor
 
     def __init__(
         self,
@@ -55,9 +59,8 @@ class PVLR(nn.Module):
         clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
         self.visual_tokens = VisualTokens(clip.visual)
         dim = clip.text_projection.shape[1]
-        self.text_encoder = make_text_encoder(
-            config, clip
-        )  # frozen; kept so that any class name can be encoded
+        # frozen; kept so that any class name can be encoded
+        self.text_encoder = make_text_encoder(config, clip)
         self.label_projection = (
             nn.Identity() if self.text_encoder.dim == dim else nn.Linear(self.text_encoder.dim, dim)
         )
@@ -71,9 +74,9 @@ class PVLR(nn.Module):
                 dim,
                 attention,
                 config.cap_context_attention,
-                self.text_encoder if config.uses_soft_prompts else None,
-                self.class_names,
-                config.prompt_tokens,
+                encoder=self.text_encoder if config.uses_soft_prompts else None,
+                names=self.class_names,
+                prompt_tokens=config.prompt_tokens,
             )
         )
         self._register_label_inputs(hard_prompt_embeddings)
@@ -94,7 +97,8 @@ class PVLR(nn.Module):
         )
 
     def _register_label_inputs(self, hard_prompt_embeddings: torch.Tensor | None) -> None:
-        """The frozen label embeddings, computed once per vocabulary: hard prompts and/or bare names."""
+        """The frozen label embeddings, computed once per vocabulary: hard prompts and/or bare
+        names."""
         config, encoder = self.config, self.text_encoder
         if config.kap or config.cap == "hard":
             if hard_prompt_embeddings is None:
@@ -103,8 +107,8 @@ class PVLR(nn.Module):
                 )
             if tuple(hard_prompt_embeddings.shape) != (len(self.class_names), encoder.dim):
                 raise ValueError(
-                    f"hard-prompt embeddings of shape {tuple(hard_prompt_embeddings.shape)}, expected "
-                    f"{(len(self.class_names), encoder.dim)}"
+                    f"hard-prompt embeddings of shape {tuple(hard_prompt_embeddings.shape)}, "
+                    f"expected {(len(self.class_names), encoder.dim)}"
                 )
             self.register_buffer("hard_prompt_embeddings", hard_prompt_embeddings.detach().clone())
         if not config.kap and config.cap == "none":
@@ -138,7 +142,7 @@ class PVLR(nn.Module):
 
     def forward(self, images: torch.Tensor) -> dict:
         x = self.visual_tokens(images)  # B×M×d
-        attention = {}
+        attention: dict[str, torch.Tensor] = {}
         labels, kcr = self.label_representations(x, attention)
         centers, visual, dma_maps = self.dma(labels.expand(x.shape[0], -1, -1), x)  # B×C×d, B×d
         attention.update(dma_maps)
@@ -147,16 +151,17 @@ class PVLR(nn.Module):
     def label_representations(
         self, x: torch.Tensor, attention: dict
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """T (C×d or B×C×d) and L_KCR (None without both prompts); fills ``attention`` with the maps."""
+        """T (C×d or B×C×d) and L_KCR (None without both prompts); fills ``attention`` with the
+        maps."""
         t_ka = t_ca = None
         if self.kap is not None:
-            t_ka, attention["knowledge"] = self.kap(
-                self.labels(self.hard_prompt_embeddings)
-            )  # C×d, C×C
+            # C×d, C×C
+            t_ka, attention["knowledge"] = self.kap(self.labels(self.hard_prompt_embeddings))
         if self.cap is not None:
+            # B×C×d, B×C×C, B×C×M
             t_ca, attention["context"], cross = self.cap(
-                self.labels(self._cap_features(x)), x
-            )  # B×C×d, B×C×C, B×C×M
+                self.labels(self._cap_features(self.cap, x)), x
+            )
             if cross is not None:
                 attention["prompt_to_region"] = cross
         if t_ca is None:
@@ -172,15 +177,15 @@ class PVLR(nn.Module):
             )
         return t_ca, kcr
 
-    def _cap_features(self, x: torch.Tensor) -> torch.Tensor:
+    def _cap_features(self, cap: ContextAwarePrompting, x: torch.Tensor) -> torch.Tensor:
         """CAP's T_soft (or the hard prompts); soft prompts do not depend on the image, so in
         inference mode they go through the text encoder once and are kept until training resumes."""
-        if self.cap.mode == "hard":
+        if cap.mode == "hard":
             return self.hard_prompt_embeddings
-        if self.cap.mode == "pre_interaction" or self.training:
-            return self.cap.prompt_features(x, self.text_encoder)
+        if cap.mode == "pre_interaction" or self.training:
+            return cap.prompt_features(x, self.text_encoder)
         if self._label_cache is None:
-            self._label_cache = self.cap.prompt_features(x, self.text_encoder).detach()
+            self._label_cache = cap.prompt_features(x, self.text_encoder).detach()
         return self._label_cache
 
     def train(self, mode: bool = True):
@@ -192,12 +197,12 @@ class PVLR(nn.Module):
         super()._load_from_state_dict(*args, **kwargs)
 
 
-def make_text_encoder(config: PVLRConfig, clip: nn.Module) -> nn.Module:
+def make_text_encoder(config: PVLRConfig, clip: open_clip.CLIP) -> TextEncoder:
     """CLIP's own text tower, or the named Hugging Face encoder (frozen either way)."""
+    encoder: TextEncoder
     if config.text_encoder == "clip":
-        encoder = CLIPTextEncoder(
-            clip, open_clip.get_tokenizer(config.backbone), config.text_context
-        )
+        tokenizer = open_clip.get_tokenizer(config.backbone)
+        encoder = CLIPTextEncoder(clip, tokenizer, config.text_context)
     else:
         encoder = HFTextEncoder(config.text_encoder)
     encoder.set_checkpointing(config.text_checkpointing)

@@ -18,9 +18,13 @@ TYPE_WORDS = {
     dict: "a mapping",
 }
 
+# what each scalar type accepts
+NUMBERS: dict[type, type | tuple[type, ...]] = {bool: bool, int: int, float: (int, float)}
+
 
 def from_params(cls, params: dict, block: str):
-    """``cls(**params)``; keys ``cls`` does not know, and values not of a field's type, are errors naming them."""
+    """``cls(**params)``; keys ``cls`` does not know, and values not of a field's type, are errors
+    naming them."""
     known = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(params) - known)
     if unknown:
@@ -32,7 +36,8 @@ def from_params(cls, params: dict, block: str):
 
 
 def check_types(cls, params: dict, block: str) -> None:
-    """Each value of ``params`` of its dataclass field's declared type; an error names the key and value."""
+    """Each value of ``params`` of its dataclass field's declared type; an error names the key and
+    value."""
     hints = typing.get_type_hints(cls)
     for key, value in params.items():
         if key in hints and not _matches(value, hints[key]):
@@ -52,15 +57,11 @@ def _matches(value, hint) -> bool:
 
 
 def _is(value, option) -> bool:
-    origin = typing.get_origin(option) or option
+    origin: typing.Any = typing.get_origin(option) or option
     if option is typing.Any:
         return True
-    if origin is bool:
-        return isinstance(value, bool)
-    if origin is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if origin is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if origin in NUMBERS:  # a YAML true is a bool, never the number 1
+        return isinstance(value, NUMBERS[origin]) and (origin is bool or type(value) is not bool)
     if origin is list:
         item = (typing.get_args(option) or (typing.Any,))[0]
         return isinstance(value, (list, tuple)) and all(_is(v, item) for v in value)

@@ -36,7 +36,8 @@ ATTENTION_MAPS = {
 
 @dataclass
 class Prediction:
-    """Scores of the images that could be read (``path`` + one column per class) and the skipped ones."""
+    """Scores of the images that could be read (``path`` + one column per class) and the skipped
+    ones."""
 
     scores: pd.DataFrame
     skipped: pd.DataFrame
@@ -77,7 +78,8 @@ class Predictor:
         return [name for name in self.classes if name not in self.prompt_names]
 
     def use_classes(self, classes: list[str] | None) -> None:
-        """Score ``classes`` from now on (None: the trained vocabulary); names are deduplicated in order."""
+        """Score ``classes`` from now on (None: the trained vocabulary); names are deduplicated in
+        order."""
         classes = list(dict.fromkeys(classes)) if classes else list(self.names)
         if classes == self.classes:
             return
@@ -85,7 +87,8 @@ class Predictor:
         self.classes = classes
 
     def __call__(self, images: list, classes: list[str] | None = None) -> pd.DataFrame:
-        """Scores of ``images`` (paths or PIL images); an unreadable file raises ``UnreadableImage``."""
+        """Scores of ``images`` (paths or PIL images); an unreadable file raises
+        ``UnreadableImage``."""
         self.use_classes(classes)
         pictures = [
             image if isinstance(image, Image.Image) else load_rgb(image) for image in images
@@ -101,7 +104,8 @@ class Predictor:
     def predict_files(
         self, paths: list[Path], names: list[str] | None = None, progress=lambda batches: batches
     ) -> Prediction:
-        """Scores of the files at ``paths`` (shown as ``names``); unreadable ones skipped with their reason.
+        """Scores of the files at ``paths`` (shown as ``names``); unreadable ones skipped with their
+        reason.
 
         ``progress`` wraps the batch iterator (a progress bar)."""
         names = names or [str(path) for path in paths]
@@ -137,7 +141,8 @@ class Predictor:
 
     @torch.no_grad()
     def attention(self, picture: Image.Image, classes: list[str]) -> dict[str, np.ndarray]:
-        """The attention maps of ``classes`` (being scored) over the image grid: {map name: K×h×w}."""
+        """The attention maps of ``classes`` (being scored) over the image grid: {map name:
+        K×h×w}."""
         out = self._forward(self._pixels(picture)[None])
         rows = [self.classes.index(name) for name in classes]
         maps = {

@@ -9,6 +9,7 @@ never get gradients; the context vectors written into its input do.
 
 from __future__ import annotations
 
+import open_clip
 import torch
 from torch import nn
 
@@ -22,7 +23,9 @@ class CLIPTextEncoder(nn.Module):
     pass and cost a fraction of it. An integer runs that many positions (77: the full pass).
     """
 
-    def __init__(self, clip_model: nn.Module, tokenizer, context: int | None = None) -> None:
+    attn_mask: torch.Tensor  # a buffer: CLIP's causal mask, 77×77
+
+    def __init__(self, clip_model: open_clip.CLIP, tokenizer, context: int | None = None) -> None:
         super().__init__()
         self.tokenizer, self.context = tokenizer, context
         self.token_embedding = clip_model.token_embedding
@@ -54,9 +57,8 @@ class CLIPTextEncoder(nn.Module):
         x = x + self.positional_embedding[:length].to(x.dtype)
         x = self.transformer(x, attn_mask=self.attn_mask[:length, :length])
         x = self.ln_final(x)  # N×T×w
-        x = x[
-            torch.arange(x.shape[0], device=x.device), ids.argmax(dim=-1)
-        ]  # N×w, at the end-of-text token
+        # N×w, at the end-of-text token
+        x = x[torch.arange(x.shape[0], device=x.device), ids.argmax(dim=-1)]
         return x @ self.text_projection  # N×d
 
     def context_slice(self, length: int) -> slice:
@@ -77,7 +79,7 @@ class HFTextEncoder(nn.Module):
     def __init__(self, name_or_path: str, max_length: int = 32) -> None:
         super().__init__()
         try:
-            from transformers import AutoModel, AutoTokenizer
+            from transformers import AutoModel, AutoTokenizer  # noqa: PLC0415  (optional extra)
         except ImportError as err:
             raise ImportError(
                 "model.text_encoder other than 'clip' needs transformers: pip install '.[bert]'"
@@ -103,17 +105,18 @@ class HFTextEncoder(nn.Module):
 
     def encode_embeddings(self, x: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         mask = (ids != self.tokenizer.pad_token_id).long()
-        return self.encoder(inputs_embeds=x, attention_mask=mask).last_hidden_state[
-            :, 0
-        ]  # N×w, at [CLS]
+        # N×w, at [CLS]
+        return self.encoder(inputs_embeds=x, attention_mask=mask).last_hidden_state[:, 0]
 
     def context_slice(self, length: int) -> slice:
         return slice(1, 1 + length)
 
     def set_checkpointing(self, enabled: bool) -> None:
-        if enabled:  # Hugging Face checkpoints only in training mode, and this encoder is frozen in eval mode
+        # Hugging Face checkpoints only in training mode, and this encoder is frozen in eval mode
+        if enabled:
             raise ValueError(
-                "model.text_checkpointing works with CLIP's own text tower (model.text_encoder: clip)"
+                "model.text_checkpointing works with CLIP's own text tower (model.text_encoder: "
+                "clip)"
             )
 
     def train(self, mode: bool = True):
@@ -122,8 +125,12 @@ class HFTextEncoder(nn.Module):
         return self
 
 
-def encode_texts(encoder: nn.Module, texts: list[str]) -> torch.Tensor:
-    """Frozen features (N×d_text, before the model's label projection) of plain texts: hard prompts or names."""
+TextEncoder = CLIPTextEncoder | HFTextEncoder  # what KAP and CAP encode prompts with
+
+
+def encode_texts(encoder: TextEncoder, texts: list[str]) -> torch.Tensor:
+    """Frozen features (N×d_text, before the model's label projection) of plain texts: hard prompts
+    or names."""
     device = next(encoder.parameters()).device
     ids = encoder.tokenize(texts).to(device)
     with torch.no_grad():
@@ -136,9 +143,10 @@ def placeholder_prompts(names: list[str], length: int) -> list[str]:
 
 
 def encode_with_context(
-    encoder: nn.Module, context: torch.Tensor, ids: torch.Tensor
+    encoder: TextEncoder, context: torch.Tensor, ids: torch.Tensor
 ) -> torch.Tensor:
-    """Encode C prompts whose context positions hold ``context``: L×w → C×d_text, B×L×w → B×C×d_text."""
+    """Encode C prompts whose context positions hold ``context``: L×w → C×d_text, B×L×w →
+    B×C×d_text."""
     tokens = encoder.embed(ids)  # C×T×w
     window = encoder.context_slice(context.shape[-2])
     if context.dim() == 2:

@@ -17,6 +17,7 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from pvlr_kedro.pvlr.losses import LossConfig
+from pvlr_kedro.pvlr.model import PVLR
 from pvlr_kedro.pvlr.training import (
     TrainConfig,
     accumulate_gradients,
@@ -24,11 +25,14 @@ from pvlr_kedro.pvlr.training import (
     prepare_for_device,
 )
 
+LABEL_DENSITY = 0.2  # the random batch: a positive in one entry of five
+
 
 def time_training_step(
-    model: torch.nn.Module,
+    model: PVLR,
     batch_size: int,
     image_size: int,
+    *,
     loss: LossConfig | None = None,
     steps: int = 3,
     warmup: int = 1,
@@ -44,7 +48,8 @@ def time_training_step(
     images = torch.randn(batch_size, 3, image_size, image_size, generator=generator).to(device)
     images = images.contiguous(memory_format=memory_format)
     classes = len(model.class_names)
-    targets = (torch.rand(batch_size, classes, generator=generator) < 0.2).long().to(device)
+    targets = torch.rand(batch_size, classes, generator=generator) < LABEL_DENSITY
+    targets = targets.long().to(device)
     ignore = torch.zeros_like(targets, dtype=torch.bool)
     optimiser = torch.optim.AdamW(
         parameter_groups(model, train.weight_decay, train.decay_exempt), lr=1e-4, fused=True
@@ -61,8 +66,8 @@ def time_training_step(
             targets,
             ignore,
             loss or LossConfig(),
-            train.accumulate,
-            lambda: train.autocast(device),
+            micro_batches=train.accumulate,
+            autocast=lambda: train.autocast(device),
         )
         optimiser.step()
         _synchronise(device)
@@ -77,14 +82,15 @@ def _synchronise(device: torch.device) -> None:
 
 
 def training_step_flops(
-    model: torch.nn.Module,
+    model: PVLR,
     batch_size: int,
     image_size: int,
+    *,
     loss: LossConfig | None = None,
     train: TrainConfig | None = None,
 ) -> int:
     """FLOPs of one such step (forward and backward; matrix products and convolutions), counted by
     ``torch.utils.flop_counter`` on a step that is run, not timed."""
     with FlopCounterMode(display=False) as counter:
-        time_training_step(model, batch_size, image_size, loss, steps=1, warmup=0, train=train)
+        time_training_step(model, batch_size, image_size, loss=loss, steps=1, warmup=0, train=train)
     return counter.get_total_flops()

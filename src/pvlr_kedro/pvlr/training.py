@@ -23,8 +23,10 @@ import logging
 import os
 import random
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -111,7 +113,8 @@ class TrainConfig:
                 f"batch_size; lr > 0; 0 ≤ ema_decay < 1; eval_every ≥ 0; num_workers ≥ 0 or auto; "
                 f"nonfinite: stop or skip; devices ≥ 1 or auto; nodes ≥ 1; 0 ≤ node_rank < nodes)"
             )
-        self.launch_plan()  # more devices than this machine has, or machines with nowhere to meet: an error now
+        # more devices than this machine has, or machines with nowhere to meet: an error now
+        self.launch_plan()
 
     @classmethod
     def from_params(cls, params: dict) -> TrainConfig:
@@ -127,13 +130,13 @@ class TrainConfig:
         ``auto`` = all visible; gloo processes on a CPU)."""
         cuda = self.torch_device().type == "cuda"
         visible = torch.cuda.device_count() if cuda else (os.cpu_count() or 1)
-        devices = visible if self.devices == "auto" else self.devices
+        devices = self.devices if isinstance(self.devices, int) else visible  # or auto
         if cuda and devices > visible:
             raise ValueError(
                 f"train.devices={self.devices}: this machine has {visible} visible CUDA GPU(s)"
             )
         endpoint = self.rdzv_endpoint or (
-            f"{os.environ['MASTER_ADDR']}:{os.environ.get('MASTER_PORT', 29500)}"
+            f"{os.environ['MASTER_ADDR']}:{os.environ.get('MASTER_PORT', '29500')}"
             if os.environ.get("MASTER_ADDR") and self.nodes > 1
             else None
         )
@@ -153,17 +156,19 @@ class TrainConfig:
 
     @property
     def workers(self) -> int:
-        """Loader worker processes: ``num_workers``, or with ``auto`` the machine's cores (the seeding
-        rule makes the result independent of the number)."""
-        return (os.cpu_count() or 1) if self.num_workers == "auto" else self.num_workers
+        """Loader worker processes: ``num_workers``, or with ``auto`` the machine's cores (the
+        seeding rule makes the result independent of the number)."""
+        return self.num_workers if isinstance(self.num_workers, int) else (os.cpu_count() or 1)
 
     def autocast(self, device: torch.device):
-        """bf16 autocast on CUDA when ``amp`` (training, evaluation and the Table 7 timing alike)."""
+        """bf16 autocast on CUDA when ``amp`` (training, evaluation and the Table 7 timing
+        alike)."""
         return bf16_autocast(device, self.amp)
 
 
 def bf16_autocast(device: torch.device, amp: bool = True):
-    """The one mixed-precision rule: bf16 autocast on CUDA when ``amp``, full precision elsewhere."""
+    """The one mixed-precision rule: bf16 autocast on CUDA when ``amp``, full precision
+    elsewhere."""
     return torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp and device.type == "cuda")
 
 
@@ -203,7 +208,8 @@ EXECUTION_KEYS = (
 # Parameters that take no weight decay (with ``decay_exempt``), besides every vector and scalar
 # (norms, biases, α, the similarity scale): positional and class embeddings, CAP's context vectors.
 DECAY_EXEMPT_NAMES = ("positional_embedding", "class_embedding", "context")
-# An epoch-1 L_KCR below this (a mean cosine above 0.99 between T_ka and T_ca): CAP has collapsed onto KAP.
+# An epoch-1 L_KCR below this (a mean cosine above 0.99 between T_ka and T_ca): CAP has collapsed
+# onto KAP.
 KCR_COLLAPSE = 1e-2
 PROGRESS_EVERY = 25  # steps between reads from the device: the progress bar, the non-finite check
 
@@ -219,11 +225,12 @@ def seed_everything(seed: int) -> None:
 
 
 def accumulate_gradients(
-    model: torch.nn.Module,
+    model: Callable[..., dict],
     images: torch.Tensor,
     targets: torch.Tensor,
     ignore: torch.Tensor,
     loss: LossConfig,
+    *,
     micro_batches: int,
     autocast,
     world: World = World(),
@@ -243,25 +250,26 @@ def accumulate_gradients(
         for part in zip(*(t.tensor_split(micro_batches) for t in (images, targets, ignore)))
         if len(part[0])
     ]
-    sums = None
+    sums: LossTerms | None = None
+    no_sync = getattr(model, "no_sync", None)  # DDP: all-reduce after the last piece alone
     for number, (part_images, part_targets, part_ignore) in enumerate(parts, start=1):
-        synchronise = number == len(parts) or not hasattr(
-            model, "no_sync"
-        )  # DDP: all-reduce after the last piece
-        with contextlib.nullcontext() if synchronise else model.no_sync():
+        last = number == len(parts)
+        with contextlib.nullcontext() if last or no_sync is None else no_sync():
             with autocast():
                 out = model(part_images)
             kcr = None if out["kcr"] is None else out["kcr"].float()
             terms = total_loss(
-                out["logits"].float(), part_targets, kcr, loss, part_ignore, normalisers
+                out["logits"].float(),
+                part_targets,
+                kcr,
+                loss,
+                ignore=part_ignore,
+                normalisers=normalisers,
             )
             (terms.total * world.size).backward()
-        detached = LossTerms(*(None if t is None else t.detach() for t in terms))
-        sums = (
-            detached
-            if sums is None
-            else LossTerms(*(None if a is None else a + b for a, b in zip(sums, detached)))
-        )
+        sums = terms.detach() if sums is None else sums.plus(terms.detach())
+    if sums is None:
+        raise ValueError("a training batch without images")
     return sums
 
 
@@ -271,16 +279,17 @@ def fit(
     test_set,
     config: TrainConfig,
     loss: LossConfig,
+    *,
     checkpoint_dir: Path,
     stop_after_epochs: int | None = None,
 ) -> tuple[torch.nn.Module, torch.nn.Module, list[dict]]:
     """Train ``model``; return (final model, EMA model, per-epoch history).
 
     Resumes from the newest checkpoint in ``checkpoint_dir`` when ``config.resume``.
-    ``stop_after_epochs`` ends the run early, as a crash would (for tests of resuming).
-    In a process group (``pvlr.distributed``) each process trains on its share of every global
-    batch under DistributedDataParallel (SyncBatchNorm for the ResNet towers with
-    ``train.sync_batchnorm``), evaluates its share of the test set, and rank 0 alone writes checkpoints.
+    ``stop_after_epochs`` ends the run early, as a crash would (for tests of resuming). In a process
+    group (``pvlr.distributed``) each process trains on its share of every global batch under
+    DistributedDataParallel (SyncBatchNorm for the ResNet towers with ``train.sync_batchnorm``),
+    evaluates its share of the test set, and rank 0 alone writes checkpoints.
     """
     world = World.current()
     device = world.device(config.torch_device())
@@ -295,7 +304,7 @@ def fit(
         optimiser, T_max=config.epochs * len(sampler)
     )
     ema = WeightAverage(model)
-    state = {"epoch": 0, "step": 0, "history": []}
+    state: dict[str, Any] = {"epoch": 0, "step": 0, "history": []}
     if config.resume and (found := latest_checkpoint(checkpoint_dir)) is not None:
         state = found.restore(model, ema.module, optimiser, scheduler)
         if world.is_main:
@@ -329,8 +338,8 @@ def fit(
             kept = latest_checkpoint(checkpoint_dir)
             raise NonFiniteLoss(
                 f"{err}. The run is stopped; the last good checkpoint is kept "
-                f"({kept.path if kept else 'none yet'}). Lower train.lr, or set train.nonfinite=skip "
-                f"to skip such steps (they are counted in the history)."
+                f"({kept.path if kept else 'none yet'}). Lower train.lr, or set "
+                "train.nonfinite=skip to skip such steps (they are counted in the history)."
             ) from None
         if config.eval_every and (epoch % config.eval_every == 0 or epoch == config.epochs):
             scores = world.gather(
@@ -345,12 +354,12 @@ def fit(
             save_checkpoint(
                 checkpoint_dir,
                 epoch,
-                model,
-                ema.module,
-                optimiser,
-                scheduler,
-                state,
-                config.keep_checkpoints,
+                model=model,
+                ema_model=ema.module,
+                optimiser=optimiser,
+                scheduler=scheduler,
+                state=state,
+                keep=config.keep_checkpoints,
             )
             _log_epoch(record, config.epochs)
         world.barrier()  # no process reads a checkpoint before it is whole
@@ -358,9 +367,10 @@ def fit(
 
 
 def data_parallel(model: torch.nn.Module, device: torch.device, world: World) -> torch.nn.Module:
-    """``model`` under DistributedDataParallel in a process group (itself alone). CLIP's attention-pool
-    query and key projections (and other parameters PVLR never uses) are the same every step, so a
-    static graph handles them without ``find_unused_parameters``' search of every step's graph."""
+    """``model`` under DistributedDataParallel in a process group (itself alone). CLIP's
+    attention-pool query and key projections (and other parameters PVLR never uses) are the same
+    every step, so a static graph handles them without ``find_unused_parameters``' search of every
+    step's graph."""
     if world.size == 1:
         return model
     return torch.nn.parallel.DistributedDataParallel(
@@ -391,7 +401,8 @@ def parameter_groups(
 ) -> list[dict]:
     """The trained parameters as AdamW groups: with ``exempt``, vectors and scalars (norms, biases,
     scales, α) and ``DECAY_EXEMPT_NAMES`` take no weight decay, as in CLIP's and timm's recipes."""
-    decayed, free = [], []
+    decayed: list[torch.nn.Parameter] = []
+    free: list[torch.nn.Parameter] = []
     for name, parameter in model.named_parameters():
         if parameter.requires_grad:
             untouched = exempt and (
@@ -405,8 +416,8 @@ def parameter_groups(
 
 
 def make_loader(dataset, config: TrainConfig, device: torch.device, batches) -> DataLoader:
-    """uint8 batches as ``batches`` (lists of keys) give them: ``config.workers`` persistent workers,
-    pinned memory on CUDA."""
+    """uint8 batches as ``batches`` (lists of keys) give them: ``config.workers`` persistent
+    workers, pinned memory on CUDA."""
     workers = config.workers
     return DataLoader(
         dataset,
@@ -427,14 +438,14 @@ def world_batches(size: int, batch_size: int, world: World) -> list[list[int]]:
 
 @dataclass
 class Step:
-    """What one optimiser step uses: the model (``forward``: the same one, compiled or not), its EMA,
-    optimiser, schedule, recipe and device."""
+    """What one optimiser step uses: the model (``forward``: the same one, compiled or not), its
+    EMA, optimiser, schedule, recipe and device."""
 
     model: torch.nn.Module
-    forward: torch.nn.Module
+    forward: Callable[..., Any]
     ema: WeightAverage
     optimiser: torch.optim.Optimizer
-    scheduler: object
+    scheduler: torch.optim.lr_scheduler.LRScheduler
     config: TrainConfig
     loss: LossConfig
     device: torch.device
@@ -442,17 +453,14 @@ class Step:
     world: World
 
 
-def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dict:
+def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict[str, Any]) -> dict:
     config, device, model, world = step.config, step.device, step.model, step.world
     seed_everything(epoch_order_seed(config.seed, epoch))
     model.train()
-    sums = torch.zeros(
-        3, device=device
-    )  # image-weighted sums of the total, L_CLS and L_KCR, kept on the device
+    # image-weighted sums of the total, L_CLS and L_KCR, kept on the device
+    sums = torch.zeros(3, device=device)
     seen = torch.zeros((), device=device)  # images, over every process
-    first_bad = torch.zeros(
-        (), dtype=torch.long, device=device
-    )  # the first non-finite step, 0 while none
+    first_bad = torch.zeros((), dtype=torch.long, device=device)  # first non-finite step, or 0
     skipped, started, last_kcr = 0, time.perf_counter(), None
     parameters = [p for p in model.parameters() if p.requires_grad]
     bar = tqdm(
@@ -461,24 +469,22 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dic
         disable=not (config.progress_bar and world.is_main),
         leave=False,
     )
-    for number, (images, targets, ignore) in enumerate(bar, start=1):
-        images = to_model_input(images, device, step.memory_format)
-        targets, ignore = (
-            targets.to(device, non_blocking=True),
-            ignore.to(device, non_blocking=True),
-        )
+    for number, (pixels, labels, ignored) in enumerate(bar, start=1):
+        images = to_model_input(pixels, device, step.memory_format)
+        targets = labels.to(device, non_blocking=True)
+        ignore = ignored.to(device, non_blocking=True)
         terms = accumulate_gradients(
             step.forward,
             images,
             targets,
             ignore,
             step.loss,
-            config.accumulate,
-            lambda: config.autocast(device),
-            world,
+            micro_batches=config.accumulate,
+            autocast=lambda: config.autocast(device),
+            world=world,
         )
         has_kcr = terms.kcr is not None
-        kcr = terms.kcr if has_kcr else torch.zeros((), device=device)
+        kcr = terms.kcr if terms.kcr is not None else torch.zeros((), device=device)
         batch = world.sum(
             torch.stack(
                 [
@@ -489,9 +495,8 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dic
                 ]
             )
         )
-        finite = step_is_finite(
-            batch[0], parameters
-        )  # the same on every process: global loss, averaged gradients
+        # the same on every process: global loss, averaged gradients
+        finite = step_is_finite(batch[0], parameters)
         if config.nonfinite == "skip" and not finite.item():
             step.optimiser.zero_grad(set_to_none=True)
             skipped += 1
@@ -517,8 +522,8 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dic
     total, classification, kcr_mean = (sums / seen.clamp(min=1)).tolist()
     if epoch == 1 and last_kcr is not None and last_kcr.item() < KCR_COLLAPSE and world.is_main:
         log.warning(
-            "L_KCR fell to %.2e by the end of epoch 1: CAP's label embeddings are collapsing onto KAP's "
-            "(λ = loss.kcr_weight = %g)",
+            "L_KCR fell to %.2e by the end of epoch 1: CAP's label embeddings are collapsing onto "
+            "KAP's (λ = loss.kcr_weight = %g)",
             last_kcr.item(),
             step.loss.kcr_weight,
         )
@@ -536,8 +541,9 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict) -> dic
     }
 
 
-def step_is_finite(total: torch.Tensor, parameters: list[torch.Tensor]) -> torch.Tensor:
-    """Whether a step's loss and every gradient are finite, as a tensor on the device (no host sync)."""
+def step_is_finite(total: torch.Tensor, parameters: Sequence[torch.Tensor]) -> torch.Tensor:
+    """Whether a step's loss and every gradient are finite, as a tensor on the device (no host
+    sync)."""
     grads = [p.grad for p in parameters if p.grad is not None]
     norm = torch.nn.utils.get_total_norm(grads) if grads else torch.zeros((), device=total.device)
     return torch.isfinite(total) & torch.isfinite(norm)
@@ -601,8 +607,8 @@ def predict(
 def predict_dataset(
     model: torch.nn.Module, dataset, config: TrainConfig, batch_size: int
 ) -> np.ndarray:
-    """Sigmoid scores of ``model`` over a whole dataset in order, batched by ``batch_size``, on ``config``'s
-    device, workers and autocast."""
+    """Sigmoid scores of ``model`` over a whole dataset in order, batched by ``batch_size``, on
+    ``config``'s device, workers and autocast."""
     device = config.torch_device()
     memory_format = prepare_for_device(model, device)
     loader = make_loader(dataset, config, device, world_batches(len(dataset), batch_size, World()))

@@ -62,10 +62,14 @@ def precision_recall_curves(
     keep: np.ndarray,
     names: list[str],
     ap: dict[str, float | None],
+    *,
     count: int = 3,
 ) -> plt.Figure:
     """Precision–recall curves of the ``count`` best and worst classes by AP."""
-    ranked = sorted((value, name) for name, value in ap.items() if value is not None)
+    ranked: list[tuple[float, str]] = sorted(
+        (value, name) for name, value in ap.items() if value is not None
+    )
+    shown = dict((name, value) for value, name in ranked)
     chosen = [name for _, name in ranked[:count]] + [name for _, name in ranked[-count:][::-1]]
     figure, axis = plt.subplots(figsize=(5, 4))
     for name in dict.fromkeys(chosen):
@@ -75,7 +79,7 @@ def precision_recall_curves(
         hits = targets[kept, column][order] > 0
         tp = np.cumsum(hits)
         precision, recall = tp / np.arange(1, len(hits) + 1), tp / max(hits.sum(), 1)
-        axis.plot(recall, precision, label=f"{name} (AP {100 * ap[name]:.1f})")
+        axis.plot(recall, precision, label=f"{name} (AP {100 * shown[name]:.1f})")
     axis.set(
         xlabel="recall",
         ylabel="precision",

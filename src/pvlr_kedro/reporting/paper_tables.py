@@ -1,10 +1,13 @@
-"""A paper table or figure laid out as in the paper: each row's value, the paper's, and the difference.
+"""A paper table or figure laid out as in the paper: each row's value, the paper's, and the
+difference.
 
 ``results`` holds, per (benchmark, row), the run's ``metrics`` (the reported EMA model is
 shown), ``recipe`` (a ``Recipe``), ``history`` and, for Table 7, ``step_seconds``.
 """
 
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
@@ -14,7 +17,8 @@ PERCENT_METRICS = ("mAP", "CP", "CR", "CF1", "OP", "OR", "OF1")
 
 
 def our_value(column: str, result: dict):
-    """One cell of ours: a metric of the reported model in percent, a per-class AP, or the step time."""
+    """One cell of ours: a metric of the reported model in percent, a per-class AP, or the step
+    time."""
     metrics = result["metrics"]["ema"]
     if column == "seconds":
         return round(result["step_seconds"]["seconds"], 3)
@@ -42,8 +46,9 @@ def paper_value(spec: dict, benchmark: str, row: str, column: str, columns: list
 
 
 def build_table(spec: dict, results: dict) -> pd.DataFrame:
-    """Rows labelled as in the paper; per benchmark and column: ours, paper, Δ (percentage points)."""
-    records = {}
+    """Rows labelled as in the paper; per benchmark and column: ours, paper, Δ (percentage
+    points)."""
+    records: dict[str, dict] = {}
     for (benchmark, row), result in results.items():
         record = records.setdefault(spec["rows"][row].get("label", row), {})
         columns = columns_of(spec, results, benchmark)
@@ -62,14 +67,20 @@ def build_table(spec: dict, results: dict) -> pd.DataFrame:
 
 
 def markdown_report(
-    name: str, spec: dict, smoke: bool, summaries: dict, results: dict, table: pd.DataFrame
+    name: str,
+    spec: dict,
+    *,
+    smoke: bool,
+    summaries: dict,
+    results: dict,
+    table: pd.DataFrame,
 ) -> str:
     lines = [f"# {spec['title']}", ""]
     if smoke:
         lines += [
-            "**SMOKE RUN**: tiny randomly initialised backbones on the generated demo data, standing in "
-            "for every benchmark, trained briefly (see below). These numbers test the pipeline; they are "
-            "**not comparable with the paper's**.",
+            "**SMOKE RUN**: tiny randomly initialised backbones on the generated demo data, "
+            "standing in for every benchmark, trained briefly (see below). These numbers test the "
+            "pipeline; they are **not comparable with the paper's**.",
             "",
         ]
     if spec.get("note"):
@@ -81,8 +92,8 @@ def markdown_report(
             "",
         ]
     lines += [
-        "Cells: ours / paper (difference: percentage points; seconds for step times). Ours is the EMA "
-        "model at the end of training (the reported model).",
+        "Cells: ours / paper (difference: percentage points; seconds for step times). Ours is the "
+        "EMA model at the end of training (the reported model).",
         "",
         _cells(table),
         "",
@@ -107,15 +118,20 @@ def _cells(table: pd.DataFrame) -> str:
 
 
 def _cell(ours, paper, delta) -> str:
-    missing = lambda value: value is None or value != value  # noqa: E731  (None or NaN)
-    text = "–" if missing(ours) else f"{ours}"
-    if not missing(paper):
-        text += f" / {paper}" + ("" if missing(delta) else f" ({delta:+g})")
+    text = "–" if _missing(ours) else f"{ours}"
+    if not _missing(paper):
+        text += f" / {paper}" + ("" if _missing(delta) else f" ({delta:+g})")
     return text
 
 
+def _missing(value) -> bool:
+    """None, or NaN (a missing cell read back from a table)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def _speed_ratio(spec: dict, results: dict) -> list[str]:
-    """Ours and the paper's pre/post step-time ratio per benchmark (the paper's from the table's YAML)."""
+    """Ours and the paper's pre/post step-time ratio per benchmark (the paper's from the table's
+    YAML)."""
     lines = []
     for benchmark in dict.fromkeys(b for b, _ in results):
         pre, post = (
@@ -131,9 +147,8 @@ def _speed_ratio(spec: dict, results: dict) -> list[str]:
                 f"{timing['batch_size']}, {timing['device']}, bf16 autocast "
                 f"{'on' if timing.get('bf16_autocast') else 'off'}, text-encoder checkpointing "
                 f"{checkpointing} for pre-interaction, text pass over "
-                f"{_text_positions(timing.get('text_context'))}); "
-                f"{_paper_ratio(spec, benchmark)}. Across machines compare the ratio, not the "
-                "seconds."
+                f"{_text_positions(timing.get('text_context'))}); {_paper_ratio(spec, benchmark)}. "
+                "Across machines compare the ratio, not the seconds."
             )
             lines.append("")
     return lines
@@ -175,7 +190,7 @@ def _run_info(spec: dict, summaries: dict, results: dict) -> str:
 def plot(spec: dict, results: dict):
     """Figures 4 and 5 as pictures: bars per row, or mAP against λ."""
     if spec.get("plot") == "lambda":
-        points = {b: [] for b, _ in results}
+        points: dict[str, list[tuple[float, float]]] = {b: [] for b, _ in results}
         for (benchmark, _), result in results.items():
             points[benchmark].append(
                 (result["recipe"].loss.kcr_weight, 100 * result["metrics"]["ema"]["mAP"])
@@ -183,7 +198,7 @@ def plot(spec: dict, results: dict):
         return figures.lines(
             points, xlabel="λ (loss.kcr_weight)", ylabel="mAP (%)", title=spec["title"]
         )
-    bars = {b: {} for b, _ in results}
+    bars: dict[str, dict[str, float]] = {b: {} for b, _ in results}
     for (benchmark, row), result in results.items():
         bars[benchmark][spec["rows"][row].get("label", row)] = 100 * result["metrics"]["ema"]["mAP"]
     return figures.grouped_bars(bars, ylabel="mAP (%)", title=spec["title"])

@@ -61,7 +61,8 @@ def attention_overlay(
 def qualitative_table(
     pictures: list[Image.Image], columns: dict[str, list[list[str]]]
 ) -> plt.Figure:
-    """Figure 7's layout: each image beside columns of label lists (ground truth, a baseline, PVLR)."""
+    """Figure 7's layout: each image beside columns of label lists (ground truth, a baseline,
+    PVLR)."""
     names = list(columns)
     figure, axes = plt.subplots(
         len(pictures),

@@ -31,7 +31,8 @@ class ExportConfig:
 
 
 def export_model(export: dict) -> dict:
-    """The run's model as ONNX bytes, checked against PyTorch, and the README that goes beside it."""
+    """The run's model as ONNX bytes, checked against PyTorch, and the README that goes beside
+    it."""
     config = ExportConfig.from_params(export)
     trained = load_run_model(config.model, config.model_version, parameter="export.model")
     model = trained.build(config.which)
@@ -56,18 +57,23 @@ def export_model(export: dict) -> dict:
 def _readme(config: ExportConfig, names: list[str], size: int, difference: float) -> str:
     return "\n".join(
         [
-            f"# `{config.model}` as ONNX ({config.which} model, version {config.model_version or 'latest'})",
+            f"# `{config.model}` as ONNX ({config.which} model, version "
+            f"{config.model_version or 'latest'})",
             "",
-            f"- input `images`: float32, N×3×{size}×{size} (N any), RGB resized to {size}×{size} (square, bicubic, "
-            f"no crop) and normalised with CLIP's mean {list(OPENAI_DATASET_MEAN)} and std {list(OPENAI_DATASET_STD)}",
-            f"- output `scores`: float32, N×{len(names)} sigmoid scores in this class order: {', '.join(names)}",
+            f"- input `images`: float32, N×3×{size}×{size} (N any), RGB resized to {size}×{size} "
+            "(square, bicubic, no crop) and normalised with CLIP's mean "
+            f"{list(OPENAI_DATASET_MEAN)} and std {list(OPENAI_DATASET_STD)}",
+            f"- output `scores`: float32, N×{len(names)} sigmoid scores in this class order: "
+            f"{', '.join(names)}",
             "- the label embeddings are folded in: no text input",
-            f"- checked against PyTorch on {config.check_batch} images: largest difference {difference:.2e}",
+            f"- checked against PyTorch on {config.check_batch} images: largest difference "
+            f"{difference:.2e}",
             "",
             "```python",
             "import onnxruntime",
             'session = onnxruntime.InferenceSession("model.onnx")',
-            'scores = session.run(["scores"], {"images": images})[0]  # images: the array described above',
+            'scores = session.run(["scores"], {"images": images})[0]  # images: the array '
+            "described above",
             "```",
             "",
         ]

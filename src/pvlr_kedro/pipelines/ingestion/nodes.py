@@ -9,6 +9,7 @@ from kedro.utils import find_kedro_project
 
 from pvlr_kedro.demo_data import DemoConfig, generate_demo
 from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
+from pvlr_kedro.ingest.coco import CocoOptions
 from pvlr_kedro.pvlr.params import from_params
 
 log = logging.getLogger(__name__)
@@ -30,14 +31,16 @@ def prepare_source(benchmark: dict, namespace: str) -> SourceConfig:
 
 def generate_demo_dataset(source: SourceConfig, generator: dict) -> None:
     """Generate the demo set (COCO format) at ``source``'s root and file names."""
-    if source.format != "coco":
+    options = source.options
+    if not isinstance(options, CocoOptions):
         raise IngestionError(
-            f"`{source.namespace}.generator` writes COCO files: set `{source.namespace}.format: coco`"
+            f"`{source.namespace}.generator` writes COCO files: set "
+            f"`{source.namespace}.format: coco`"
         )
     config = from_params(DemoConfig, dict(generator), f"{source.namespace}.generator")
     layout = {
-        "train": (source.options.train_annotations, source.options.train_images),
-        "test": (source.options.test_annotations, source.options.test_images),
+        "train": (options.train_annotations, options.train_images),
+        "test": (options.test_annotations, options.test_images),
     }
     written = generate_demo(source.root, config, layout)
     log.info(

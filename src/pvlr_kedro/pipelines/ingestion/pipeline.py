@@ -9,8 +9,8 @@ from pvlr_kedro.pipelines.ingestion.nodes import ingest_annotations, prepare_sou
 
 
 def create_pipeline(namespace: str) -> Pipeline:
-    """``<namespace>.annotations``, ``.vocabulary``, ``.ingestion_summary`` and ``.image_source`` from
-    ``params:<namespace>``."""
+    """``<namespace>.annotations``, ``.vocabulary``, ``.ingestion_summary`` and ``.image_source``
+    from ``params:<namespace>``."""
     prepare = bind(prepare_source, namespace=namespace)
     nodes = [
         Node(prepare, inputs="params:benchmark", outputs="source", name="prepare_source"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from PIL import Image
 from tqdm.auto import tqdm
 
 from pvlr_kedro.datasets import load_run_model
@@ -76,7 +77,8 @@ def load_predictor(predict: dict, run: str | None = None) -> Predictor:
 
 
 def list_images(predict: dict) -> pd.DataFrame:
-    """``path`` (as shown), ``file`` and ``labels`` (ground truth when a CSV gives it) of the images to score.
+    """``path`` (as shown), ``file`` and ``labels`` (ground truth when a CSV gives it) of the images
+    to score.
 
     ``predict.images`` is a folder (searched recursively) or a CSV with a ``path`` column
     (relative to the CSV's folder) and optionally ``labels`` (class names joined by ``|``).
@@ -151,7 +153,8 @@ def _listing(pairs) -> str:
 
 
 def draw_contact_sheet(labels: pd.DataFrame, images: pd.DataFrame, predict: dict):
-    """A grid of the first images with their predicted labels (above the threshold, else the top-k)."""
+    """A grid of the first images with their predicted labels (above the threshold, else the
+    top-k)."""
     shown = labels.head(PredictConfig.from_params(predict).sheet_images)
     files = _files(images)
     captions = [
@@ -228,7 +231,7 @@ def _above(scores: pd.DataFrame, threshold: float) -> list[list[str]]:
     ]
 
 
-def _thumbnail(file) -> object:
+def _thumbnail(file: Path) -> Image.Image:
     picture = load_rgb(file)
     picture.thumbnail((256, 256))
     return picture
@@ -237,22 +240,23 @@ def _thumbnail(file) -> object:
 def prediction_report(
     predictor: Predictor, scores: pd.DataFrame, skipped: pd.DataFrame, predict: dict
 ) -> str:
-    """What was scored, by which model, with which classes (the new ones named), and what was skipped."""
+    """What was scored, by which model, with which classes (the new ones named), and what was
+    skipped."""
     config = PredictConfig.from_params(predict)
     lines = [
         f"# Predictions of run `{config.model}` ({config.which} model, version "
         f"{config.model_version or 'latest'})",
         "",
-        f"Images: {len(scores)} scored, {len(skipped)} skipped (unreadable; listed in predict.skipped) "
-        f"from `{config.images}`.",
+        f"Images: {len(scores)} scored, {len(skipped)} skipped (unreadable; listed in "
+        f"predict.skipped) from `{config.images}`.",
         "",
         f"Classes scored ({len(predictor.classes)}): {', '.join(predictor.classes)}.",
         "",
     ]
     if predictor.new_classes:
         lines += [
-            f"New classes, not in the trained vocabulary (scored with no retraining through the frozen "
-            f"text encoder): {', '.join(predictor.new_classes)}.",
+            "New classes, not in the trained vocabulary (scored with no retraining through the "
+            f"frozen text encoder): {', '.join(predictor.new_classes)}.",
             "",
         ]
     lines += [f"Labels: scores ≥ {config.threshold}; top {config.top_k} listed beside them.", ""]

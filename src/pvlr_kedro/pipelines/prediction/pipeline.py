@@ -18,7 +18,8 @@ from pvlr_kedro.pipelines.prediction.nodes import (
 
 
 def create_pipeline() -> Pipeline:
-    """Outputs in the ``predict`` namespace: scores, labels, skipped, sheet, attention, qualitative, report."""
+    """Outputs in the ``predict`` namespace: scores, labels, skipped, sheet, attention, qualitative,
+    report."""
     nodes = [
         Node(load_predictor, inputs="params:predict", outputs="predictor", name="load_predictor"),
         Node(list_images, inputs="params:predict", outputs="images", name="list_images"),

@@ -21,7 +21,7 @@ def measure_training_step(vocabulary: dict, recipe: Recipe, timing: dict) -> dic
         model,
         timing["batch_size"],
         model_config.image_size,
-        recipe.loss,
+        loss=recipe.loss,
         steps=timing["steps"],
         warmup=timing["warmup"],
         train=train,
@@ -49,9 +49,10 @@ def report_paper_table(
     parts: tuple[str, ...],
     **datasets,
 ) -> dict:
-    """The table's report from its datasets by name: each benchmark's ``<benchmark>.ingestion_summary``
-    and each (benchmark, row)'s ``<table>.<benchmark>.<row>.<part>``: the report's Markdown, its
-    CSV table and, for figures, a picture."""
+    """The table's report from its datasets by name: each benchmark's
+    ``<benchmark>.ingestion_summary`` and each (benchmark, row)'s
+    ``<table>.<benchmark>.<row>.<part>``: the report's Markdown, its CSV table and, for figures, a
+    picture."""
     summaries = {benchmark: datasets[f"{benchmark}.ingestion_summary"] for benchmark in benchmarks}
     results = {
         (benchmark, row): {part: datasets[f"{table}.{benchmark}.{row}.{part}"] for part in parts}
@@ -61,7 +62,7 @@ def report_paper_table(
     smoke = smoke or any(result["recipe"].smoke for result in results.values())
     outputs = {
         "report_markdown": paper_tables.markdown_report(
-            table, spec, smoke, summaries, results, frame
+            table, spec, smoke=smoke, summaries=summaries, results=results, table=frame
         ),
         "report_table": frame.rename_axis("row").reset_index(),
     }

@@ -27,7 +27,8 @@ def create_pipeline(table: str, spec: dict) -> Pipeline:
         unknown = sorted(set(delta or {}) - ROW_KEYS)
         if unknown:
             raise ValueError(
-                f"{table}.rows.{row}: unknown keys {', '.join(unknown)} (known: {', '.join(sorted(ROW_KEYS))})"
+                f"{table}.rows.{row}: unknown keys {', '.join(unknown)} (known: "
+                f"{', '.join(sorted(ROW_KEYS))})"
             )
     benchmarks = list(spec["benchmarks"])
     rows = [(benchmark, row) for benchmark in benchmarks for row in spec["rows"]]

@@ -1,1 +1,2 @@
-"""Training, evaluation and the report of one run: the template every benchmark and table row uses."""
+"""Training, evaluation and the report of one run: the template every benchmark and table row
+uses."""

@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import os
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ import torch
 
 from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.checkpoint import TrainedModel, fingerprint
-from pvlr_kedro.pvlr.data import Augmentation, MultiLabelImages, multi_hot
+from pvlr_kedro.pvlr.data import Augmentation, ImageFiles, MultiLabelImages, multi_hot
 from pvlr_kedro.pvlr.distributed import launch
 from pvlr_kedro.pvlr.image_cache import LOSSLESS_STORES, CachedImages, build_image_cache
 from pvlr_kedro.pvlr.metrics import EvalConfig, chance_map, multilabel_metrics
@@ -60,14 +60,17 @@ def cache_images(
     if not store:
         return {"store": None, "size": size}
     folder = Path(cache_root).resolve() / recipe.benchmark / f"{size}px-{store}"
-    build_image_cache(
-        folder,
-        Path(image_source["root"]),
+    files = ImageFiles(
+        image_source["root"],
         annotations["path"].tolist(),
         annotations["image_id"].astype(str).tolist(),
         size,
-        store,
-        image_source["signature"],
+    )
+    build_image_cache(
+        folder,
+        files,
+        store=store,
+        signature=image_source["signature"],
         workers=os.cpu_count() or 1,
         progress=recipe.train.progress_bar,
     )
@@ -148,7 +151,9 @@ def train_process(data: RunData, folder: Path) -> tuple[dict, dict, dict, list[d
             f"run `{recipe.run}`: no test image has any (non-ignored) label, so mAP is undefined: "
             f"check the test annotations of `{recipe.benchmark}`"
         )
-    final, ema, history = fit(model, train_set, test_set, recipe.train, recipe.loss, folder)
+    final, ema, history = fit(
+        model, train_set, test_set, recipe.train, recipe.loss, checkpoint_dir=folder
+    )
     return (
         dataclasses.asdict(model.config),
         _cpu(final.state_dict()),
@@ -200,7 +205,8 @@ def evaluate_model(
         images=images,
     )
     targets, ignore = test_set.targets.numpy(), test_set.ignore.numpy()
-    metrics, scores = {}, {}
+    metrics: dict[str, Any] = {}
+    scores: dict[str, np.ndarray] = {}
     for which in ("final", "ema"):
         scores[which] = predict_dataset(
             model.build(which), test_set, recipe.train, recipe.eval.batch_size
@@ -248,7 +254,7 @@ def metrics_summary(
     positives), top-k beside."""
     overall = multilabel_metrics(scores, targets, ignore, config.threshold)
     top = multilabel_metrics(scores, targets, ignore, config.threshold, top_k=config.top_k)
-    summary = {key: _number(value) for key, value in overall.items() if key != "ap"}
+    summary: dict[str, Any] = {k: _number(v) for k, v in overall.items() if k != "ap"}
     summary["ap"] = {name: _number(ap) for name, ap in zip(names, overall["ap"])}
     summary["top3"] = {key: _number(top[key]) for key in tables.THRESHOLDED}
     return summary

@@ -32,7 +32,8 @@ REPORT_OUTPUTS = [
 
 
 def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
-    """The template in namespace ``run``; ``layers`` are parameter names such as ``params:paper``."""
+    """The template in namespace ``run``; ``layers`` are parameter names such as
+    ``params:paper``."""
     recipe = bind(resolve_recipe, run=run, benchmark=benchmark)
     nodes = [
         Node(
