@@ -15,7 +15,7 @@ from pathlib import Path
 from kedro.pipeline import Pipeline
 from kedro.utils import find_kedro_project
 
-from pvlr_kedro.configuration import file_parameters
+from pvlr_kedro.configuration import defining_files, file_parameters
 from pvlr_kedro.pipelines.export import pipeline as export
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
 from pvlr_kedro.pipelines.prediction import pipeline as prediction
@@ -41,7 +41,7 @@ def benchmark_pipeline(benchmark: str) -> Pipeline:
 def table_specs() -> dict[str, dict]:
     """Every run set's parameter block (one with ``rows`` and ``benchmarks``), as the project's
     configuration (base, then local) gives it."""
-    parameters = file_parameters(find_kedro_project(Path.cwd()) or Path.cwd())
+    parameters = file_parameters(project_root())
     return {
         name: block
         for name, block in parameters.items()
@@ -49,14 +49,25 @@ def table_specs() -> dict[str, dict]:
     }
 
 
+def table_pipeline(table: str, spec: dict) -> Pipeline:
+    """The run set's pipeline; a block that does not check is an error naming its file."""
+    try:
+        return tables.create_pipeline(table, spec)
+    except ValueError as err:
+        files = ", ".join(str(path) for path in defining_files(project_root(), table))
+        raise ValueError(f"{files}: {err}") from err
+
+
+def project_root() -> Path:
+    return find_kedro_project(Path.cwd()) or Path.cwd()
+
+
 def register_pipelines() -> dict[str, Pipeline]:
     pipelines = {name: benchmark_pipeline(benchmark) for benchmark, name in BENCHMARKS.items()}
     pipelines.update(
         {f"ingest_{benchmark}": ingestion.create_pipeline(benchmark) for benchmark in BENCHMARKS}
     )
-    pipelines.update(
-        {table: tables.create_pipeline(table, spec) for table, spec in table_specs().items()}
-    )
+    pipelines.update({table: table_pipeline(table, spec) for table, spec in table_specs().items()})
     pipelines["predict"] = prediction.create_pipeline()
     pipelines["export"] = export.create_pipeline()
     pipelines["__default__"] = pipelines["demo"]

@@ -59,9 +59,39 @@ def test_every_table_resolves_its_parameters(project, env):
 
 
 def test_a_typo_in_a_row_is_refused_when_the_pipeline_is_built():
-    spec = {"benchmarks": ["coco"], "rows": {"full": {"modle": {"kap": False}}}}
+    spec = {
+        "title": "Table 9",
+        "columns": ["mAP"],
+        "benchmarks": ["coco"],
+        "rows": {"full": {"modle": {"kap": False}}},
+    }
     with pytest.raises(ValueError, match=r"table9.rows.full: unknown keys modle"):
         create_pipeline("table9", spec)
+
+
+NEW_TABLE = """
+table99:
+  title: "Table 99: a run set of one's own"
+  columns: [mAP, CF1]
+  benchmarks: [voc]
+  rows:
+    full: {label: PVLR}
+    no_kap: {label: "w/o KAP", model: {kap: false}}
+"""
+
+
+def test_a_new_run_set_is_one_yaml_file(project):
+    (project / "conf/base/parameters_table99.yml").write_text(NEW_TABLE)
+    outputs = register_pipelines()["table99"].all_outputs()
+    assert {"table99.voc.full.metrics", "table99.voc.no_kap.metrics"} <= outputs
+    assert "table99.report_markdown" in outputs
+
+
+def test_a_malformed_run_set_is_an_error_naming_its_file(project):
+    broken = NEW_TABLE.replace("benchmarks: [voc]", "benchmarks: voc")
+    (project / "conf/base/parameters_table99.yml").write_text(broken)
+    with pytest.raises(ValueError, match=r"parameters_table99\.yml: `table99`: table99.benchmarks"):
+        register_pipelines()
 
 
 def test_table4_smoke_report_cell_by_cell(smoke_project):
@@ -154,12 +184,13 @@ def test_table7_smoke_times_both_strategies_with_the_shared_timing_function(smok
         smoke_project, "data/smoke/08_reporting/table7/report.md/*/report.md"
     ).read_text()
     assert (
-        "bf16 autocast off, text-encoder checkpointing on for pre-interaction, text pass over the "
+        "bf16 autocast off, text-encoder checkpointing on for Pre-interaction, text pass over the "
         "prompts' own length"
     ) in report
     ratio = seconds["pre_interaction"]["seconds"] / seconds["post_interaction"]["seconds"]
     assert (
-        f"Step-time ratio pre/post on coco: ours {ratio:.1f}×" in report and "paper 5.9×" in report
+        f"Step-time ratio Pre-interaction / Post-interaction on coco: ours {ratio:.1f}×" in report
+        and "paper 5.9×" in report
     )
     table = pd.read_csv(
         latest(smoke_project, "data/smoke/08_reporting/table7/report.csv/*/report.csv")

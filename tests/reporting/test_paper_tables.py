@@ -86,6 +86,7 @@ def test_the_step_time_ratio_is_ours_against_the_papers_from_the_yaml():
         "benchmarks": ["coco"],
         "columns": ["seconds", "mAP"],
         "timing": {"batch_size": 64},
+        "ratio": ["pre_interaction", "post_interaction"],
         "rows": {"pre_interaction": {"label": "Pre"}, "post_interaction": {"label": "Post"}},
         "paper": {"coco": {"pre_interaction": [1.2, 87.6], "post_interaction": [0.4, 88.2]}},
     }
@@ -101,7 +102,14 @@ def test_the_step_time_ratio_is_ours_against_the_papers_from_the_yaml():
         results=results,
         table=build_table(spec, results),
     )
-    assert "ours 5.0×" in text and "paper 3.0× (1.20 s / 0.40 s)" in text
+    assert "Step-time ratio Pre / Post on coco: ours 5.0×" in text
+    assert "paper 3.0× (1.20 s / 0.40 s)" in text
+    without = {key: value for key, value in spec.items() if key != "ratio"}
+    kwargs = {"smoke": False, "summaries": {"coco": {"images": {"train": 1, "test": 1}}}}
+    plain = markdown_report(
+        "table7", without, **kwargs, results=results, table=build_table(without, results)
+    )
+    assert "Step-time ratio" not in plain  # only where the table's YAML asks for it
     assert (
         "the paper gives no step times here"
         in markdown_report(

@@ -21,15 +21,47 @@ from pvlr_kedro.pipelines.training import pipeline as training
 ROW_KEYS = {"label", "model", "train", "loss", "eval"}
 
 
-def create_pipeline(table: str, spec: dict) -> Pipeline:
-    """The pipeline of ``table`` from its parameter block's structure (benchmarks and row names)."""
+def check_spec(table: str, spec: dict) -> None:
+    """A run set's block: a title, its columns, a list of benchmarks and a mapping of rows, each
+    row a mapping of known keys (or empty); an error names the key."""
+    benchmarks, rows = spec.get("benchmarks"), spec.get("rows")
+    problems: dict[str, bool] = {
+        "title": isinstance(spec.get("title"), str),
+        "columns": isinstance(spec.get("columns"), (list, str)),
+        "benchmarks": isinstance(benchmarks, list)
+        and bool(benchmarks)
+        and all(isinstance(b, str) for b in benchmarks),
+        "rows": isinstance(rows, dict) and bool(rows),
+        "ratio": "ratio" not in spec
+        or (
+            isinstance(rows, dict)
+            and isinstance(spec["ratio"], list)
+            and len(spec["ratio"]) == 2
+            and set(spec["ratio"]) <= set(rows)
+        ),
+    }
+    bad = [key for key, ok in problems.items() if not ok]
+    if bad:
+        raise ValueError(
+            f"`{table}`: {', '.join(f'{table}.{key}' for key in bad)} missing or malformed "
+            "(title: text; columns: a list, or per_class; benchmarks: a list of benchmark "
+            "names; rows: a mapping of row names to their parameter deltas; ratio: two of the "
+            "rows, whose step times the report compares)"
+        )
     for row, delta in spec["rows"].items():
+        if not isinstance(delta, dict | None):
+            raise ValueError(f"{table}.rows.{row}: a mapping of parameter blocks, not {delta!r}")
         unknown = sorted(set(delta or {}) - ROW_KEYS)
         if unknown:
             raise ValueError(
                 f"{table}.rows.{row}: unknown keys {', '.join(unknown)} (known: "
                 f"{', '.join(sorted(ROW_KEYS))})"
             )
+
+
+def create_pipeline(table: str, spec: dict) -> Pipeline:
+    """The pipeline of ``table`` from its parameter block's structure (benchmarks and row names)."""
+    check_spec(table, spec)
     benchmarks = list(spec["benchmarks"])
     rows = [(benchmark, row) for benchmark in benchmarks for row in spec["rows"]]
     timed = "timing" in spec
