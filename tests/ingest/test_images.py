@@ -75,7 +75,6 @@ def test_truncated_body_found_by_the_default_full_decode_and_missed_by_the_heade
 
 
 def test_recorded_sizes_are_the_displayed_ones(tmp_path):
-
     write_csv(tmp_path)
     exif = Image.Exif()
     exif[0x0112] = 6  # stored 64×32, shown turned by 90°

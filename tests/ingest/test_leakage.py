@@ -37,7 +37,6 @@ def test_distinct_images_pass_with_a_zero_count(tmp_path):
 
 
 def test_one_file_under_two_ids_is_an_error_naming_the_file_and_both_ids(tmp_path):
-
     categories = [{"id": 1, "name": "cat"}, {"id": 2, "name": "dog"}]
     images = [
         {"id": 7, "file_name": "x.jpg", "width": 32, "height": 24},

@@ -42,7 +42,6 @@ def test_root_must_be_set():
 
 
 def test_missing_root_folder_names_the_parameter(tmp_path):
-
     source = SourceConfig.from_params({"format": "coco", "root": str(tmp_path / "nowhere")}, "coco")
     with pytest.raises(
         IngestionError, match=r"benchmark root not found: .*nowhere \(set `coco.root`\)"
@@ -71,7 +70,6 @@ def test_renaming_an_unknown_class_or_sharing_a_prompt_is_an_error():
 
 
 def test_a_data_key_of_the_wrong_type_names_the_key_and_value():
-
     with pytest.raises(
         IngestionError, match=r"coco.skip_missing_images='flase': expected true or false"
     ):

@@ -162,7 +162,6 @@ def test_a_mistyped_parameter_fails_before_any_work_naming_the_key(project, para
 
 
 def test_hard_prompt_node_matches_what_the_model_computes_itself(demo_run, monkeypatch):
-
     monkeypatch.chdir(demo_run)
     paper, demo = load(demo_run, "params:paper"), load(demo_run, "params:demo")
     recipe = resolve_recipe(False, paper, demo, run="demo", benchmark="demo")

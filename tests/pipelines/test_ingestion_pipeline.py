@@ -162,7 +162,6 @@ def test_a_run_from_a_subfolder_with_a_home_root_reads_and_writes_the_projects_p
 
 
 def test_generator_parameters_are_checked(tmp_path):
-
     block = {"format": "coco", "root": str(tmp_path / "demo"), "generator": {"train_imgs": 10}}
     with pytest.raises(ValueError, match="unknown demo.generator parameters: train_imgs"):
         prepare_source(block, "demo")

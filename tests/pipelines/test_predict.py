@@ -120,7 +120,6 @@ def test_a_new_class_name_is_scored_and_named_in_the_report(trained, monkeypatch
 
 
 def test_classifier_learning_cannot_score_new_names():
-
     model = build_model(
         {
             "backbone": "pvlr-tiny-rn",
@@ -146,7 +145,6 @@ def test_an_empty_folder_is_a_clear_error(trained, monkeypatch):
 
 
 def test_export_writes_onnx_that_agrees_with_pytorch(trained, monkeypatch):
-
     project, _ = trained
     monkeypatch.chdir(project)
     run_pipeline(project, "export", {"export": {"model": "demo"}})
@@ -169,7 +167,6 @@ def test_export_writes_onnx_that_agrees_with_pytorch(trained, monkeypatch):
 
 
 def test_export_without_the_extra_says_which_to_install(monkeypatch):
-
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util,
@@ -184,7 +181,6 @@ def test_export_without_the_extra_says_which_to_install(monkeypatch):
 
 
 def test_a_version_from_the_future_does_not_shadow_the_latest(trained, monkeypatch, caplog):
-
     project, _ = trained
     monkeypatch.chdir(project)
     future = project / "data/06_models/demo/model.pt/2999-01-01T00.00.00.000Z/model.pt"
@@ -198,7 +194,6 @@ def test_a_version_from_the_future_does_not_shadow_the_latest(trained, monkeypat
 
 
 def test_a_csv_with_ground_truth_and_a_baseline_run_fills_figure_7s_table(trained, monkeypatch):
-
     project, folder = trained
     monkeypatch.chdir(project)
     (folder / "listed.csv").write_text("path,labels\nupright.png,person|car\nnested/plain.bmp,\n")

@@ -76,7 +76,6 @@ def test_randaugment_runs_on_the_uint8_picture():
 
 
 def test_num_workers_auto_is_the_machines_cores_and_other_words_are_refused():
-
     assert (
         TrainConfig.from_params({"num_workers": "auto", "device": "cpu"}).workers == os.cpu_count()
     )

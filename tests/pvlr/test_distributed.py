@@ -110,7 +110,6 @@ def test_a_rendezvous_that_cannot_form_names_its_endpoint():
 
 
 def test_more_machines_need_an_endpoint_and_a_valid_rank():
-
     with pytest.raises(ValueError, match=r"train.nodes=2: set train.rdzv_endpoint"):
         TrainConfig(device="cpu", nodes=2)
     with pytest.raises(ValueError, match=r"train.node_rank=2"):

@@ -138,7 +138,6 @@ def test_an_unknown_store_is_refused_at_ingestion(tmp_path):
 
 
 def test_cached_pictures_pickle_without_their_memory_maps(demo, tmp_path):
-
     cached = CachedImages(build(demo, tmp_path / "cache"), [3, 1])
     first = cached[0]
     copy = pickle.loads(pickle.dumps(cached))  # as a loader worker receives it

@@ -239,7 +239,6 @@ def test_a_non_finite_loss_stops_the_run_naming_epoch_and_step_and_keeps_the_che
 def test_the_saved_bundle_rebuilds_the_trained_network_in_every_weights_mode(
     demo_sets, tmp_path, weights, quick_gelu
 ):
-
     (train_set, test_set), vocabulary = demo_sets
     params = {
         "backbone": "pvlr-tiny-vit",
