@@ -1,5 +1,5 @@
-"""What the benchmarks share: COCO's 80 class names and COCO-like JPEGs cut from real
-photographs."""
+"""What the benchmarks share: COCO's 80 class names, COCO-like JPEGs cut from real
+photographs, and the model blocks they time."""
 
 from __future__ import annotations
 
@@ -8,6 +8,16 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 from sklearn.datasets import load_sample_images
+
+# The backbone alone (Table 5's "Label Rep."): no KAP, CAP, IFM or DMA.
+BACKBONE_ALONE = {
+    "kap": False,
+    "cap": "none",
+    "channel_interaction": False,
+    "relation_aggregation": False,
+    "v2s": False,
+    "s2v": False,
+}
 
 
 def coco_names() -> list[str]:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pandas as pd
 import torch
-from coco_like import coco_like_jpegs, coco_names
+from coco_like import BACKBONE_ALONE, coco_like_jpegs, coco_names
 
 from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.data import (
@@ -44,14 +44,6 @@ from pvlr_kedro.pvlr.image_cache import CachedImages, build_image_cache
 from pvlr_kedro.pvlr.timing import time_training_step, training_step_flops
 from pvlr_kedro.pvlr.training import TrainConfig, make_loader, prepare_for_device
 
-BACKBONE_ALONE = {
-    "kap": False,
-    "cap": "none",
-    "channel_interaction": False,
-    "relation_aggregation": False,
-    "v2s": False,
-    "s2v": False,
-}
 VARIANTS = {
     "post_interaction": {"cap": "soft"},
     "pre_interaction": {"cap": "pre_interaction"},

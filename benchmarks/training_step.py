@@ -22,20 +22,12 @@ import argparse
 import json
 
 import torch
-from coco_like import coco_names
+from coco_like import BACKBONE_ALONE, coco_names
 
 from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.timing import time_training_step, training_step_flops
 from pvlr_kedro.pvlr.training import TrainConfig
 
-BACKBONE_ALONE = {
-    "kap": False,
-    "cap": "none",
-    "channel_interaction": False,
-    "relation_aggregation": False,
-    "v2s": False,
-    "s2v": False,
-}
 VARIANTS = {
     "backbone_alone": BACKBONE_ALONE,
     "post_interaction": {"cap": "soft"},

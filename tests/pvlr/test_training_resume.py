@@ -35,11 +35,16 @@ def demo_sets(tmp_path_factory):
     return sets, vocabulary
 
 
+def cpu_config(**changes) -> TrainConfig:
+    """The tests' training: in this process on the CPU, fp32, quiet; 3 epochs of batches of 8
+    at lr 1e-3 unless ``changes`` say otherwise."""
+    recipe = {"epochs": 3, "batch_size": 8, "lr": 1e-3, "num_workers": 0, "progress_bar": False}
+    return TrainConfig(**{**recipe, "amp": False, "device": "cpu", **changes})
+
+
 def train(demo_sets, folder: Path, stop_after=None):
     (train_set, test_set), vocabulary = demo_sets
-    config = TrainConfig(
-        epochs=3, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False, device="cpu"
-    )
+    config = cpu_config()
     seed_everything(config.seed)
     model = build_model(
         {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
@@ -75,16 +80,7 @@ def test_without_resume_a_run_starts_afresh(demo_sets, tmp_path, caplog):
     train(demo_sets, tmp_path, stop_after=1)
     (train_set, test_set), vocabulary = demo_sets
     for resume in (False, True):
-        config = TrainConfig(
-            epochs=3,
-            batch_size=8,
-            lr=1e-3,
-            num_workers=0,
-            progress_bar=False,
-            amp=False,
-            device="cpu",
-            resume=resume,
-        )
+        config = cpu_config(resume=resume)
         model = build_model(
             {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
             vocabulary["prompt_names"],
@@ -122,16 +118,7 @@ def test_the_log_warns_when_kcr_collapses_in_the_first_epoch(
     demo_sets, tmp_path, caplog, kcr_weight, warned
 ):
     (train_set, test_set), vocabulary = demo_sets
-    config = TrainConfig(
-        epochs=1,
-        batch_size=1,
-        lr=1e-2,
-        num_workers=0,
-        progress_bar=False,
-        amp=False,
-        device="cpu",
-        eval_every=0,
-    )
+    config = cpu_config(epochs=1, batch_size=1, lr=1e-2, eval_every=0)
     seed_everything(0)
     model = build_model(
         {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
@@ -156,16 +143,7 @@ def test_an_unreadable_checkpoint_is_set_aside_and_the_one_before_resumed(
     demo_sets, tmp_path, caplog
 ):
     (train_set, test_set), vocabulary = demo_sets
-    config = TrainConfig(
-        epochs=3,
-        batch_size=8,
-        lr=1e-3,
-        num_workers=0,
-        progress_bar=False,
-        amp=False,
-        device="cpu",
-        keep_checkpoints=2,
-    )
+    config = cpu_config(keep_checkpoints=2)
     seed_everything(config.seed)
     model = build_model(
         {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
@@ -192,22 +170,11 @@ def test_a_non_finite_loss_stops_the_run_naming_epoch_and_step_and_keeps_the_che
         {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64},
         vocabulary["prompt_names"],
     )
-    config = TrainConfig(
-        epochs=2, batch_size=8, lr=1e-3, num_workers=0, progress_bar=False, amp=False, device="cpu"
-    )
+    config = cpu_config(epochs=2)
     fit(model, train_set, test_set, config, LOSS, checkpoint_dir=tmp_path, stop_after_epochs=1)
     with torch.no_grad():
         model.head.log_scale.fill_(float("nan"))  # as a diverged step would leave it
-    diverged = TrainConfig(
-        epochs=2,
-        batch_size=8,
-        lr=1e-3,
-        num_workers=0,
-        progress_bar=False,
-        amp=False,
-        device="cpu",
-        resume=False,
-    )
+    diverged = cpu_config(epochs=2, resume=False)
     with pytest.raises(
         FloatingPointError,
         match=r"non-finite loss or gradient at epoch 1, step 1 of 5.*"
@@ -215,18 +182,7 @@ def test_a_non_finite_loss_stops_the_run_naming_epoch_and_step_and_keeps_the_che
     ):
         fit(model, train_set, test_set, diverged, LOSS, checkpoint_dir=tmp_path)
     assert (tmp_path / "epoch_001.pt").exists()
-    skipping = TrainConfig(
-        epochs=1,
-        batch_size=8,
-        lr=1e-3,
-        num_workers=0,
-        progress_bar=False,
-        amp=False,
-        device="cpu",
-        resume=False,
-        nonfinite="skip",
-        eval_every=0,
-    )
+    skipping = cpu_config(epochs=1, resume=False, nonfinite="skip", eval_every=0)
     _, _, history = fit(
         model, train_set, test_set, skipping, LOSS, checkpoint_dir=tmp_path / "skip"
     )
@@ -251,17 +207,7 @@ def test_the_saved_bundle_rebuilds_the_trained_network_in_every_weights_mode(
         params["pretrained"] = str(tmp_path / "clip.pt")
     seed_everything(0)
     model = build_model(params, vocabulary["prompt_names"])
-    config = TrainConfig(
-        epochs=1,
-        batch_size=8,
-        lr=1e-3,
-        num_workers=0,
-        progress_bar=False,
-        amp=False,
-        device="cpu",
-        eval_every=0,
-        ema_decay=0.5,
-    )
+    config = cpu_config(epochs=1, eval_every=0, ema_decay=0.5)
     _, ema, _ = fit(model, train_set, test_set, config, LOSS, checkpoint_dir=tmp_path / "run")
     TrainedModel(
         dataclasses.asdict(model.config), vocabulary, model.state_dict(), ema.state_dict()
