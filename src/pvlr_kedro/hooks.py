@@ -9,7 +9,6 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, MemoryDataset
 
 from pvlr_kedro.configuration import file_parameters
-from pvlr_kedro.pvlr.recipe import Recipe
 
 
 class ValidateParametersFirst:
@@ -41,7 +40,8 @@ class ValidateParametersFirst:
             for node in pipeline.only_nodes_with_tags("parameters").nodes
             for recipe in node.run({name: catalog.load(name) for name in node.inputs}).values()
         ]
-        if any(isinstance(r, Recipe) and r.train.node_rank > 0 for r in recipes):
+        # the parameter nodes are the runs' resolve_recipe: each output a Recipe
+        if any(recipe.train.node_rank > 0 for recipe in recipes):
             keep_versioned_outputs_in_memory(pipeline, catalog)
 
 
