@@ -13,7 +13,11 @@ import torch
 from PIL import Image
 
 from pvlr_kedro.datasets import load_run_model
-from pvlr_kedro.pipelines.prediction.nodes import draw_qualitative_table, list_images
+from pvlr_kedro.pipelines.prediction.nodes import (
+    PredictConfig,
+    draw_qualitative_table,
+    list_images,
+)
 from pvlr_kedro.pvlr import Predictor, build_model
 from pvlr_kedro.pvlr.export import export_onnx
 from tests.conftest import project_with_runs
@@ -197,7 +201,7 @@ def test_a_csv_with_ground_truth_and_a_baseline_run_fills_figure_7s_table(traine
     project, folder = trained
     monkeypatch.chdir(project)
     (folder / "listed.csv").write_text("path,labels\nupright.png,person|car\nnested/plain.bmp,\n")
-    images = list_images({"images": str(folder / "listed.csv")})
+    images = list_images(PredictConfig(images=str(folder / "listed.csv")))
     assert list(images["labels"]) == [["person", "car"], []]
     scores, _, _ = predict(project, images=str(folder / "listed.csv"), baseline="demo")
     assert list(scores["path"]) == ["upright.png", "nested/plain.bmp"]
@@ -207,7 +211,7 @@ def test_a_csv_with_ground_truth_and_a_baseline_run_fills_figure_7s_table(traine
         lambda pictures, columns: captured.update(columns) or "figure",
     )
     draw_qualitative_table(
-        scores, images, {"images": str(folder / "listed.csv"), "baseline": "demo"}
+        scores, images, PredictConfig(images=str(folder / "listed.csv"), baseline="demo")
     )
     assert list(captured) == ["Ground truth", "Baseline: demo", "PVLR: demo"]
     assert captured["Ground truth"] == [["person", "car"], []]

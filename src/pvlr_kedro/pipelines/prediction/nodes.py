@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -59,9 +59,13 @@ class PredictConfig:
         ]
 
 
-def load_predictor(predict: dict, run: str | None = None) -> Predictor:
+def check_parameters(predict: dict) -> PredictConfig:
+    """The ``predict:`` block, checked once (an unknown key or a wrong type names itself)."""
+    return PredictConfig.from_params(predict)
+
+
+def load_predictor(config: PredictConfig, run: str | None = None) -> Predictor:
     """The predictor of a run's saved model (its latest version, or ``predict.model_version``)."""
-    config = PredictConfig.from_params(predict)
     trained = load_run_model(run or config.model, config.model_version)
     predictor = Predictor.from_bundle(
         trained, config.which, batch_size=config.batch_size, device=config.device
@@ -76,14 +80,14 @@ def load_predictor(predict: dict, run: str | None = None) -> Predictor:
     return predictor
 
 
-def list_images(predict: dict) -> pd.DataFrame:
+def list_images(config: PredictConfig) -> pd.DataFrame:
     """``path`` (as shown), ``file`` and ``labels`` (ground truth when a CSV gives it) of the images
     to score.
 
     ``predict.images`` is a folder (searched recursively) or a CSV with a ``path`` column
     (relative to the CSV's folder) and optionally ``labels`` (class names joined by ``|``).
     """
-    source = Path(PredictConfig.from_params(predict).images)
+    source = Path(config.images)
     if source.is_dir():
         files = image_files(source)
         table = pd.DataFrame(
@@ -131,9 +135,8 @@ def score_images(predictor: Predictor, images: pd.DataFrame) -> dict:
     return {"scores": prediction.scores, "skipped": prediction.skipped}
 
 
-def label_images(scores: pd.DataFrame, predict: dict) -> pd.DataFrame:
+def label_images(scores: pd.DataFrame, config: PredictConfig) -> pd.DataFrame:
     """For people: each image's labels above the threshold and its top-k, with their scores."""
-    config = PredictConfig.from_params(predict)
     classes = scores.columns[1:]
     rows = []
     for path, values in zip(scores["path"], scores[classes].to_numpy()):
@@ -152,10 +155,10 @@ def _listing(pairs) -> str:
     return " | ".join(f"{name} {value:.2f}" for name, value in pairs)
 
 
-def draw_contact_sheet(labels: pd.DataFrame, images: pd.DataFrame, predict: dict):
+def draw_contact_sheet(labels: pd.DataFrame, images: pd.DataFrame, config: PredictConfig):
     """A grid of the first images with their predicted labels (above the threshold, else the
     top-k)."""
-    shown = labels.head(PredictConfig.from_params(predict).sheet_images)
+    shown = labels.head(config.sheet_images)
     files = _files(images)
     captions = [
         f"{row['path']}\n"
@@ -166,11 +169,10 @@ def draw_contact_sheet(labels: pd.DataFrame, images: pd.DataFrame, predict: dict
 
 
 def draw_attention(
-    predictor: Predictor, scores: pd.DataFrame, images: pd.DataFrame, predict: dict
+    predictor: Predictor, scores: pd.DataFrame, images: pd.DataFrame, config: PredictConfig
 ) -> dict:
     """One picture per image: the attention of the explained classes (``predict.explain``, else its
     top-k) in DMA's visual-to-semantic map and CAP's cross-attention, over the image."""
-    config = PredictConfig.from_params(predict)
     unknown = sorted(set(config.explain or []) - set(predictor.classes))
     if unknown:
         raise ValueError(
@@ -201,20 +203,17 @@ def _files(images: pd.DataFrame) -> dict:
     return dict(zip(images["path"], images["file"]))
 
 
-def draw_qualitative_table(scores: pd.DataFrame, images: pd.DataFrame, predict: dict):
+def draw_qualitative_table(scores: pd.DataFrame, images: pd.DataFrame, config: PredictConfig):
     """Figure 7's table for the first images: ground truth (when listed), a baseline run's
     predictions (``predict.baseline``) and this model's, each above the threshold."""
-    config = PredictConfig.from_params(predict)
     shown, files = scores.head(8), _files(images)
     columns = {}
     truth = images.set_index("path")["labels"]
     if truth.notna().any():
         columns["Ground truth"] = [list(truth.get(path) or []) for path in shown["path"]]
     if config.baseline:
-        baseline = load_predictor(
-            {**predict, "model_version": None, "classes": list(scores.columns[1:])},
-            run=config.baseline,
-        )
+        same_classes = replace(config, model_version=None, classes=list(scores.columns[1:]))
+        baseline = load_predictor(same_classes, run=config.baseline)
         other = baseline.predict_files(
             [files[p] for p in shown["path"]], list(shown["path"])
         ).scores
@@ -238,11 +237,10 @@ def _thumbnail(file: Path) -> Image.Image:
 
 
 def prediction_report(
-    predictor: Predictor, scores: pd.DataFrame, skipped: pd.DataFrame, predict: dict
+    predictor: Predictor, scores: pd.DataFrame, skipped: pd.DataFrame, config: PredictConfig
 ) -> str:
     """What was scored, by which model, with which classes (the new ones named), and what was
     skipped."""
-    config = PredictConfig.from_params(predict)
     lines = [
         f"# Predictions of run `{config.model}` ({config.which} model, version "
         f"{config.model_version or 'latest'})",

@@ -6,6 +6,7 @@ from kedro.pipeline import Node, Pipeline
 
 from pvlr_kedro.pipelines import named
 from pvlr_kedro.pipelines.prediction.nodes import (
+    check_parameters,
     draw_attention,
     draw_contact_sheet,
     draw_qualitative_table,
@@ -21,38 +22,37 @@ def create_pipeline() -> Pipeline:
     """Outputs in the ``predict`` namespace: scores, labels, skipped, sheet, attention, qualitative,
     report."""
     nodes = [
-        Node(load_predictor, inputs="params:predict", outputs="predictor", name="load_predictor"),
-        Node(list_images, inputs="params:predict", outputs="images", name="list_images"),
+        Node(check_parameters, inputs="params:predict", outputs="config", name="check_parameters"),
+        Node(load_predictor, inputs="config", outputs="predictor", name="load_predictor"),
+        Node(list_images, inputs="config", outputs="images", name="list_images"),
         Node(
             score_images,
             inputs=["predictor", "images"],
             outputs=named("scores", "skipped"),
             name="score_images",
         ),
-        Node(
-            label_images, inputs=["scores", "params:predict"], outputs="labels", name="label_images"
-        ),
+        Node(label_images, inputs=["scores", "config"], outputs="labels", name="label_images"),
         Node(
             draw_contact_sheet,
-            inputs=["labels", "images", "params:predict"],
+            inputs=["labels", "images", "config"],
             outputs="sheet",
             name="draw_contact_sheet",
         ),
         Node(
             draw_attention,
-            inputs=["predictor", "scores", "images", "params:predict"],
+            inputs=["predictor", "scores", "images", "config"],
             outputs="attention",
             name="draw_attention",
         ),
         Node(
             draw_qualitative_table,
-            inputs=["scores", "images", "params:predict"],
+            inputs=["scores", "images", "config"],
             outputs="qualitative",
             name="draw_qualitative_table",
         ),
         Node(
             prediction_report,
-            inputs=["predictor", "scores", "skipped", "params:predict"],
+            inputs=["predictor", "scores", "skipped", "config"],
             outputs="report",
             name="prediction_report",
         ),
