@@ -22,8 +22,8 @@ class ChannelInteraction(nn.Module):
 
     def __init__(self, dim: int, start_as_identity: bool = True) -> None:
         super().__init__()
-        last = nn.Linear(dim, dim)
-        self.mlp = nn.Sequential(nn.Linear(2 * dim, dim), nn.GELU(), last)
+        first, last = nn.Linear(2 * dim, dim), nn.Linear(dim, dim)  # built in this order: seeds
+        self.mlp = nn.Sequential(first, nn.GELU(), last)
         if start_as_identity:
             nn.init.zeros_(last.weight)
             nn.init.zeros_(last.bias)
