@@ -33,8 +33,8 @@ log = logging.getLogger(__name__)
 
 
 class PVLR(nn.Module):
-    """``forward(images)`` → {``logits`` B×C, ``kcr`` B (per image) or None, ``attention`` {name:
-    map}}.
+    """PVLR: ``forward(images)`` gives ``logits`` (B×C), ``kcr`` (B, per image; or None) and
+    ``attention`` (the maps by name).
 
     ``config`` is kept as built (``PVLRConfig.resolve``): QuickGELU explicit, IFM left out
     where it has nothing to fuse.
