@@ -7,8 +7,6 @@ shown), ``recipe`` (a ``Recipe``), ``history`` and, for Table 7, ``step_seconds`
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 
 from pvlr_kedro.reporting import figures, tables
@@ -118,15 +116,10 @@ def _cells(table: pd.DataFrame) -> str:
 
 
 def _cell(ours, paper, delta) -> str:
-    text = "–" if _missing(ours) else f"{ours}"
-    if not _missing(paper):
-        text += f" / {paper}" + ("" if _missing(delta) else f" ({delta:+g})")
+    text = "–" if tables.missing(ours) else f"{ours}"
+    if not tables.missing(paper):
+        text += f" / {paper}" + ("" if tables.missing(delta) else f" ({delta:+g})")
     return text
-
-
-def _missing(value) -> bool:
-    """None, or NaN (a missing cell read back from a table)."""
-    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _step_time_ratio(spec: dict, results: dict) -> list[str]:

@@ -9,13 +9,14 @@ import pandas as pd
 THRESHOLDED = ("CP", "CR", "CF1", "OP", "OR", "OF1")
 
 
+def missing(value) -> bool:
+    """None, or NaN (an undefined metric, or a missing cell read back from a table)."""
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
 def percent(value) -> float | None:
     """A fraction as a percentage with one decimal, as the paper prints; None stays None."""
-    return (
-        None
-        if value is None or (isinstance(value, float) and math.isnan(value))
-        else round(100 * value, 1)
-    )
+    return None if missing(value) else round(100 * value, 1)
 
 
 def metrics_row(metrics: dict) -> dict:
@@ -39,9 +40,6 @@ def markdown_table(table: pd.DataFrame) -> str:
     header = ["", *map(str, table.columns)]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for label, row in table.iterrows():
-        cells = [
-            "–" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value}"
-            for value in row
-        ]
+        cells = ["–" if missing(value) else f"{value}" for value in row]
         lines.append("| " + " | ".join([str(label), *cells]) + " |")
     return "\n".join(lines)
