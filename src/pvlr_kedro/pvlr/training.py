@@ -34,6 +34,7 @@ from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from pvlr_kedro.pvlr.checkpoint import latest_checkpoint, save_checkpoint
+from pvlr_kedro.pvlr.cpu_allocator import keep_freed_memory
 from pvlr_kedro.pvlr.data import EpochBatches, EpochSampler, epoch_order_seed, to_model_input
 from pvlr_kedro.pvlr.distributed import LaunchPlan, World, sync_batchnorm
 from pvlr_kedro.pvlr.ema import WeightAverage, ema_decay
@@ -384,12 +385,14 @@ def prepare_for_device(model: torch.nn.Module, device: torch.device) -> torch.me
     """Move ``model`` to ``device``; channels_last for a ResNet image tower (faster convolutions on
     GPUs and oneDNN), ``cudnn.benchmark`` on CUDA; on a CPU, subnormal floats flushed to zero (as
     weights decay towards zero they make CPU arithmetic several times slower: the demo's epochs
-    slowed by a third without it). Returns the memory format the images should take."""
+    slowed by a third without it) and freed memory kept for the next step
+    (``pvlr.cpu_allocator``). Returns the memory format the images should take."""
     model.to(device)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True
     else:
         torch.set_flush_denormal(True)
+        keep_freed_memory()
     if getattr(getattr(model, "visual_tokens", None), "is_resnet", False):
         model.to(memory_format=torch.channels_last)
         return torch.channels_last
