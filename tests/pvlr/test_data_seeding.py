@@ -6,11 +6,9 @@ import os
 import numpy as np
 import pytest
 import torch
-from PIL import Image
 from torch.utils.data import DataLoader
-from torchvision import transforms
 
-from pvlr_kedro.pvlr.data import Augmentation, EpochSampler, MultiLabelImages, sample_seed
+from pvlr_kedro.pvlr.data import Augmentation, EpochSampler, MultiLabelImages
 from pvlr_kedro.pvlr.training import TrainConfig
 from tests.pvlr.conftest import generated_demo
 
@@ -84,16 +82,3 @@ def test_num_workers_auto_is_the_machines_cores_and_other_words_are_refused():
     assert TrainConfig.from_params({"num_workers": 3, "device": "cpu"}).workers == 3
     with pytest.raises(ValueError, match=r"train.num_workers='many'"):
         TrainConfig.from_params({"num_workers": "many", "device": "cpu"})
-
-
-@pytest.mark.parametrize("randaugment", [False, True])
-def test_the_augmentation_is_torchvisions_flip_then_randaugment_draw_for_draw(randaugment):
-    picture = np.random.default_rng(0).integers(0, 256, (16, 16, 3), dtype=np.uint8)
-    reference = transforms.Compose(
-        [transforms.RandomHorizontalFlip()] + ([transforms.RandAugment()] if randaugment else [])
-    )
-    augment = Augmentation(seed=3, randaugment=randaugment)
-    for epoch, index in [(1, 0), (1, 1), (2, 0), (5, 17), (9, 4)]:
-        torch.default_generator.manual_seed(sample_seed(3, epoch, index))
-        expected = np.asarray(reference(Image.fromarray(picture)))
-        assert np.array_equal(augment(picture, epoch, index), expected)
