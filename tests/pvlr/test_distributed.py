@@ -4,6 +4,8 @@ of one."""
 import dataclasses
 import os
 import socket
+import tempfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -87,8 +89,16 @@ def test_each_process_takes_its_share_of_every_global_batch():
 
 
 def test_a_failing_process_stops_the_run_with_its_rank_and_message():
+    before = launch_folders()
     with pytest.raises(RuntimeError, match=r"rank 1 failed.*ZeroDivisionError"):
         launch(_fail_on_rank_one, (), LaunchPlan(devices=2))
+    assert launch_folders() <= before  # the error files it was read from went with the launch
+
+
+def launch_folders() -> set[Path]:
+    """Folders of error files under the temporary folder: ours, or the launcher's default ones."""
+    temporary = Path(tempfile.gettempdir())
+    return {*temporary.glob("pvlr-launch-*"), *temporary.glob("torchelastic_*")}
 
 
 def _fail_on_rank_one():

@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import signal
 import socket
+import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 import torch.distributed.nn.functional as dist_nn
+from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs
 from torch.distributed.elastic.multiprocessing.errors import ChildFailedError, record
 from torch.distributed.launcher.api import LaunchConfig, elastic_launch
 
@@ -150,7 +152,11 @@ def launch(function, arguments: tuple, plan: LaunchPlan):
     other machines' into one process group; the result of global rank 0 (None on the other
     machines)."""
     endpoint = plan.endpoint or f"127.0.0.1:{_free_port()}"
+    # the processes' error files, read on a failure and removed after (the launcher's own default
+    # folder, a new torchelastic_* under the temporary folder per launch, would stay behind)
+    error_files = tempfile.TemporaryDirectory(prefix="pvlr-launch-")
     config = LaunchConfig(
+        logs_specs=DefaultLogsSpecs(log_dir=error_files.name),
         min_nodes=plan.nodes,
         max_nodes=plan.nodes,
         nproc_per_node=plan.devices,
@@ -188,6 +194,7 @@ def launch(function, arguments: tuple, plan: LaunchPlan):
         ) from err
     finally:
         listener.stop()
+        error_files.cleanup()
     return results.get(0) if plan.node_rank == 0 else None
 
 
