@@ -29,7 +29,8 @@ def kedro_run(project: Path, extra: str, **popen) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "DO_NOT_TRACK": "1", "COLUMNS": "400"},  # log lines left whole
+        # log lines left whole; what a killed launcher leaves in TMPDIR goes with the test's folder
+        env={**os.environ, "DO_NOT_TRACK": "1", "COLUMNS": "400", "TMPDIR": str(project.parent)},
         **popen,
     )
 
