@@ -152,22 +152,6 @@ def launch(function, arguments: tuple, plan: LaunchPlan):
     other machines' into one process group; the result of global rank 0 (None on the other
     machines)."""
     endpoint = plan.endpoint or f"127.0.0.1:{_free_port()}"
-    # the processes' error files, read on a failure and removed after (the launcher's own default
-    # folder, a new torchelastic_* under the temporary folder per launch, would stay behind)
-    error_files = tempfile.TemporaryDirectory(prefix="pvlr-launch-")
-    config = LaunchConfig(
-        logs_specs=DefaultLogsSpecs(log_dir=error_files.name),
-        min_nodes=plan.nodes,
-        max_nodes=plan.nodes,
-        nproc_per_node=plan.devices,
-        run_id=f"pvlr-{uuid.uuid4().hex[:8]}" if plan.nodes == 1 else "pvlr",
-        rdzv_backend="static",
-        rdzv_endpoint=endpoint,
-        rdzv_configs={"rank": plan.node_rank, "timeout": plan.timeout_s},
-        max_restarts=0,
-        monitor_interval=0.2,
-        start_method="spawn",
-    )
     log.info(
         "Training on %d process(es) (%d per machine × %d machine(s), this is machine %d), backend "
         "%s, rendezvous at %s",
@@ -181,21 +165,42 @@ def launch(function, arguments: tuple, plan: LaunchPlan):
     records = multiprocessing.get_context("spawn").Queue()  # handed to the workers as they start
     listener = logging.handlers.QueueListener(records, _Relay())
     listener.start()
-    try:
-        results = elastic_launch(config, _worker)(function, arguments, plan.backend, records)
-    except ChildFailedError as err:
-        raise RuntimeError(_failure_message(err, plan)) from None
-    except (
-        Exception
-    ) as err:  # the rendezvous: a machine that never came, an endpoint that cannot be bound
-        raise RuntimeError(
-            f"the training processes could not meet at {endpoint} (train.rdzv_endpoint) within "
-            f"{plan.timeout_s} s (train.rdzv_timeout): {type(err).__name__}: {err}"
-        ) from err
-    finally:
-        listener.stop()
-        error_files.cleanup()
+    # the processes' error files, read on a failure and removed with the launch (the launcher's own
+    # default, a new torchelastic_* folder under the temporary folder per launch, would stay behind)
+    with tempfile.TemporaryDirectory(prefix="pvlr-launch-") as error_files:
+        config = _launch_config(plan, endpoint, error_files)
+        try:
+            results = elastic_launch(config, _worker)(function, arguments, plan.backend, records)
+        except ChildFailedError as err:
+            raise RuntimeError(_failure_message(err, plan)) from None
+        except (
+            Exception
+        ) as err:  # the rendezvous: a machine that never came, an endpoint that cannot be bound
+            raise RuntimeError(
+                f"the training processes could not meet at {endpoint} (train.rdzv_endpoint) "
+                f"within {plan.timeout_s} s (train.rdzv_timeout): {type(err).__name__}: {err}"
+            ) from err
+        finally:
+            listener.stop()
     return results.get(0) if plan.node_rank == 0 else None
+
+
+def _launch_config(plan: LaunchPlan, endpoint: str, error_files: str) -> LaunchConfig:
+    """The elastic launcher's settings for ``plan``: a static rendezvous at ``endpoint``, no
+    restarts, the processes' error files under ``error_files``."""
+    return LaunchConfig(
+        logs_specs=DefaultLogsSpecs(log_dir=error_files),
+        min_nodes=plan.nodes,
+        max_nodes=plan.nodes,
+        nproc_per_node=plan.devices,
+        run_id=f"pvlr-{uuid.uuid4().hex[:8]}" if plan.nodes == 1 else "pvlr",
+        rdzv_backend="static",
+        rdzv_endpoint=endpoint,
+        rdzv_configs={"rank": plan.node_rank, "timeout": plan.timeout_s},
+        max_restarts=0,
+        monitor_interval=0.2,
+        start_method="spawn",
+    )
 
 
 @record

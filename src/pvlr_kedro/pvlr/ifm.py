@@ -22,7 +22,8 @@ class ChannelInteraction(nn.Module):
 
     def __init__(self, dim: int, start_as_identity: bool = True) -> None:
         super().__init__()
-        first, last = nn.Linear(2 * dim, dim), nn.Linear(dim, dim)  # built in this order: seeds
+        # built first, then last: the seeded initial weights (and the demo's numbers) depend on it
+        first, last = nn.Linear(2 * dim, dim), nn.Linear(dim, dim)
         self.mlp = nn.Sequential(first, nn.GELU(), last)
         if start_as_identity:
             nn.init.zeros_(last.weight)
