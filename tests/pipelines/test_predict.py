@@ -109,6 +109,35 @@ def test_the_training_vocabulary_reproduces_the_runs_own_test_scores(trained, mo
     np.testing.assert_allclose(ours[names].to_numpy(), reference[names].to_numpy(), atol=1e-6)
 
 
+def test_one_name_alone_is_scored_by_its_own_meaning(trained):
+    """With the label embeddings centred on the scored names' own mean, one name was its own mean:
+    zeros in, the same score for any word."""
+    project, folder = trained
+    predictor = Predictor.from_bundle(load(project, "demo.model"))
+    image = [folder / "upright.png"]
+    dog, pizza = (predictor(image, classes=[name])[name].item() for name in ("dog", "pizza"))
+    assert abs(dog - pizza) > 1e-3
+
+
+def test_other_names_move_a_class_only_through_the_parts_that_relate_classes(trained):
+    """Label attention (KAP, CAP), relation aggregation and S→V attend over the scored names: they
+    relate classes by design. Without them (Label Rep. with V→S), adding names moves nothing; with
+    them (the demo's full model, briefly trained) the move is small (README: its figure for the
+    demo's own model)."""
+    project, folder = trained
+    bundle = load(project, "demo.model")
+    names = bundle.vocabulary["names"]
+    images = [folder / name for name in ("upright.png", "alpha.png", "wide16.png")]
+    unrelated = {"kap": False, "cap": "none", "s2v": False, "center_labels": True}
+    alone = build_model({**bundle.model_config, **unrelated, "pretrained": None}, names).eval()
+    for model, bound in ((alone, 1e-5), (bundle.build("ema"), 0.05)):
+        predictor = Predictor(model, bundle.vocabulary)
+        trained_only = predictor(images)[names]
+        widened = predictor(images, classes=[*names, "zebra", "violin"])[names]
+        moved = np.abs(widened.to_numpy() - trained_only.to_numpy()).max()
+        assert moved < bound
+
+
 def test_a_new_class_name_is_scored_and_named_in_the_report(trained, monkeypatch):
     project, folder = trained
     monkeypatch.chdir(project)

@@ -1,14 +1,22 @@
 """An accumulated step is the full batch's step; the EMA reaches the paper's decay early and holds
 it."""
 
+import logging
+import math
+from pathlib import Path
+
+import pandas as pd
 import pytest
 import torch
+import yaml
 from timm.utils import ModelEmaV3
 
+from pvlr_kedro.pipelines.training.nodes import ema_sentence, resolve_recipe
 from pvlr_kedro.pvlr import build_model
-from pvlr_kedro.pvlr.ema import WeightAverage, ema_decay
+from pvlr_kedro.pvlr.distributed import World
+from pvlr_kedro.pvlr.ema import WeightAverage, auto_ema_decay, ema_decay, reached_at
 from pvlr_kedro.pvlr.losses import LossConfig
-from pvlr_kedro.pvlr.training import accumulate_gradients
+from pvlr_kedro.pvlr.training import TrainConfig, accumulate_gradients, ema_target
 from tests.pvlr.conftest import NAMES, TINY
 
 
@@ -57,6 +65,39 @@ def test_ema_schedule_reaches_the_paper_decay_within_the_first_tenth_of_a_coco_r
     assert ema_decay(3333, 0.9997) < 0.9997
     assert all(ema_decay(step, 0.9997) == 0.9997 for step in (3334, 10_000, 38_490))
     assert ema_decay(1, 0.9997, warmup=False) == 0.9997
+
+
+COCO_STEPS = 30 * math.ceil(82_783 / 64)  # 38,820
+VOC_STEPS = 30 * math.ceil(5_011 / 64)  # 2,370
+
+
+def test_auto_decay_is_the_papers_on_coco_and_reached_in_a_tenth_of_a_short_run():
+    assert auto_ema_decay(COCO_STEPS) == 0.9997
+    assert reached_at(0.9997) == 3334 > VOC_STEPS  # the paper's decay: never reached on VOC
+    decay = auto_ema_decay(VOC_STEPS)
+    assert decay == pytest.approx(1 - 10 / VOC_STEPS) and reached_at(decay) == 237
+    assert TrainConfig(device="cpu", ema_decay="auto").ema_target(VOC_STEPS) == decay
+    assert TrainConfig(device="cpu", ema_decay=0.99).ema_target(VOC_STEPS) == 0.99
+    with pytest.raises(ValueError, match=r"train.ema_decay='often'"):
+        TrainConfig(device="cpu", ema_decay="often")
+
+
+def test_vocs_recipe_scales_its_ema_and_a_short_fixed_decay_is_said(caplog):
+    """VOC's block chooses ``auto``; a decay that a run never reaches is said in the log and the
+    report: that EMA model is the mean over the run."""
+    blocks = yaml.safe_load(Path("conf/base/parameters_voc.yml").read_text())
+    recipe = resolve_recipe(False, {}, blocks["voc"], run="voc", benchmark="voc")
+    assert recipe.train.ema_decay == "auto"
+    assert ema_target(recipe.train, VOC_STEPS, World()) == auto_ema_decay(VOC_STEPS)
+    assert "train.ema_decay" not in caplog.text
+    with caplog.at_level(logging.WARNING):
+        paper = TrainConfig(device="cpu")
+        assert ema_target(paper, VOC_STEPS, World()) == 0.9997
+    assert "reached only at step 3334 of the run's 2370: the EMA model is the mean" in caplog.text
+    short = pd.DataFrame({"ema_decay": [0.999, 1 - 1 / VOC_STEPS], "ema_target": 0.9997})
+    assert "the EMA model is the mean of the weights of every step" in ema_sentence(short)
+    reached = pd.DataFrame({"ema_decay": [0.99578], "ema_target": [0.99578]})
+    assert ema_sentence(reached) == "EMA decay 0.99578."
 
 
 def test_during_the_warm_up_the_ema_is_the_mean_of_the_steps_weights():

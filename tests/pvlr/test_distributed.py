@@ -18,11 +18,12 @@ from pvlr_kedro.pvlr.training import TrainConfig
 from tests.pvlr.conftest import generated_demo
 
 
-@pytest.fixture(scope="module")
-def run_inputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ddp")
-    table, vocabulary, summary = generated_demo(root, 36, 10)
-    model = {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}
+def run_data(root: Path, train_images: int, test_images: int, **train) -> RunData:
+    """A one-epoch run of a tiny random-init tower (``pvlr-tiny-rn`` unless ``backbone``) on a
+    generated demo set, batches of 8."""
+    table, vocabulary, summary = generated_demo(root, train_images, test_images)
+    backbone = train.pop("backbone", "pvlr-tiny-rn")
+    model = {"backbone": backbone, "pretrained": None, "image_size": 64}
     train = {
         "epochs": 1,
         "batch_size": 8,
@@ -32,6 +33,7 @@ def run_inputs(tmp_path_factory):
         "progress_bar": False,
         "amp": False,
         "ema_decay": 0.5,
+        **train,
     }
     recipe = Recipe.from_layers(
         {"model": model, "train": train}, run="ddp", benchmark="demo", smoke=True
@@ -47,18 +49,25 @@ def run_inputs(tmp_path_factory):
     )
 
 
+@pytest.fixture(scope="module")
+def run_inputs(tmp_path_factory):
+    return run_data(tmp_path_factory.mktemp("ddp"), 36, 10)
+
+
+def assert_same_weights(ours: dict, theirs: dict) -> None:
+    assert ours.keys() == theirs.keys()
+    for name, value in theirs.items():
+        torch.testing.assert_close(ours[name].float(), value.float(), rtol=1e-4, atol=1e-4, msg=name)
+
+
 def test_two_processes_train_the_weights_of_one(run_inputs, tmp_path):
     """At the paper's lr: Adam turns float noise in near-zero gradients (an attention key's bias has
     none at all) into steps of about lr, so a larger lr makes larger differences of no meaning."""
     _, one_final, one_ema, one_history = train_process(run_inputs, tmp_path / "one")
     two = launch(train_process, (run_inputs, tmp_path / "two"), LaunchPlan(devices=2))
     _, two_final, two_ema, two_history = two
-    assert one_final.keys() == two_final.keys()
-    for ours, theirs in ((two_final, one_final), (two_ema, one_ema)):
-        for name, value in theirs.items():
-            torch.testing.assert_close(
-                ours[name].float(), value.float(), rtol=1e-4, atol=1e-4, msg=name
-            )
+    assert_same_weights(two_final, one_final)
+    assert_same_weights(two_ema, one_ema)
     for key in ("loss", "loss_cls", "loss_kcr", "test_mAP_ema"):
         assert two_history[0][key] == pytest.approx(one_history[0][key], abs=1e-4), key
     # written once, by rank 0
@@ -73,6 +82,46 @@ def test_two_processes_train_the_weights_of_one(run_inputs, tmp_path):
     )
     # per-process BatchNorm statistics: not the one-process run; SyncBatchNorm is what makes it
     assert worst > 1e-3
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("accumulate", "train_images"), [(2, 35), (3, 34)])
+def test_accumulation_runs_the_same_micro_batches_on_every_process(
+    accumulate, train_images, tmp_path
+):
+    """35 = 4 × 8 + 3: the last global batch splits 2 + 1 over two processes (each runs one
+    micro-batch of it, not 2 and 1); 34: its last batch of 2 is smaller than ``accumulate`` 3. With
+    the ResNet tower's process-group BatchNorm every micro-batch is a collective: the epoch ends
+    only if the processes run the same number. A ViT tower (no batch statistics) trains the weights
+    of one process without accumulation; the test set of one image is smaller than the processes
+    (one of them scores nothing) and is scored once."""
+    two = LaunchPlan(devices=2)
+    resnet = run_data(tmp_path / "data", train_images, 1, accumulate=accumulate)
+    _, _, _, history = launch(train_process, (resnet, tmp_path / "resnet"), two)
+    assert [record["epoch"] for record in history] == [1]
+    vit = dict(backbone="pvlr-tiny-vit")
+    alone = run_data(tmp_path / "data", train_images, 1, **vit)
+    _, one_final, one_ema, one_history = train_process(alone, tmp_path / "one")
+    together = run_data(tmp_path / "data", train_images, 1, accumulate=accumulate, **vit)
+    _, final, ema, vit_history = launch(train_process, (together, tmp_path / "vit"), two)
+    assert_same_weights(final, one_final)
+    assert_same_weights(ema, one_ema)
+    assert vit_history[0]["test_mAP_ema"] == pytest.approx(one_history[0]["test_mAP_ema"])
+
+
+def test_every_process_runs_the_micro_batches_of_the_shortest_share():
+    order = EpochSampler(35, seed=1)
+    batches = [EpochBatches(order, 8, World(rank, 2)) for rank in range(2)]
+    assert [len(share) for share in list(batches[0])[-1:] + list(batches[1])[-1:]] == [2, 1]
+    for world in batches:  # the same counts on every process: 4 | 4 for full batches, 3 → 1
+        assert [world.micro_batches(n, 2) for n in range(len(world))] == [2, 2, 2, 2, 1]
+        assert [world.micro_batches(n, 3) for n in range(len(world))] == [3, 3, 3, 3, 1]
+    assert EpochBatches(order, 8).micro_batches(4, 4) == 3  # one process: a batch of 3
+
+
+def test_a_batch_smaller_than_the_processes_is_refused_before_any_work():
+    with pytest.raises(ValueError, match=r"train.batch_size=1 is smaller than the 2 training proc"):
+        TrainConfig(device="cpu", devices=2, batch_size=1)
 
 
 def test_each_process_takes_its_share_of_every_global_batch():

@@ -24,7 +24,7 @@ class ContextAwarePrompting(nn.Module):
     """Label embeddings conditioned on the image: (T_ca B×C×d, M_ca B×C×C, cross map B×C×M or
     None)."""
 
-    name_ids: torch.Tensor  # a buffer: the tokenised placeholder prompts, C×T
+    name_ids: torch.Tensor  # a buffer: the training vocabulary's tokenised placeholder prompts, C×T
 
     def __init__(
         self,
@@ -46,8 +46,7 @@ class ContextAwarePrompting(nn.Module):
                 raise ValueError(f"model.cap={mode}: soft prompts need the text encoder and names")
             width = encoder.width
             self.context = nn.Parameter(torch.randn(prompt_tokens, width) * 0.02)  # L×w, as CoOp
-            self.register_buffer("name_ids", torch.empty(0, dtype=torch.long), persistent=False)
-            self.set_class_names(encoder, names)
+            self.register_buffer("name_ids", placeholder_ids(encoder, names, prompt_tokens), False)
         if mode == "pre_interaction":
             self.visual_to_text = nn.Linear(dim, width)
             self.prompt_conditioning = AttentionWithMap(width, attention.heads, residual=True)
@@ -56,20 +55,23 @@ class ContextAwarePrompting(nn.Module):
         )
         self.label_attention = attention.unit(dim)
 
-    def set_class_names(self, encoder: TextEncoder, names: list[str]) -> None:
-        """The placeholder prompts ``X X X X name.`` of ``names``, tokenised: any names, the context
-        shared."""
-        ids = encoder.tokenize(placeholder_prompts(names, self.context.shape[0]))
-        self.name_ids = ids.to(self.name_ids.device)
-
-    def prompt_features(self, visual_tokens: torch.Tensor, encoder: TextEncoder) -> torch.Tensor:
-        """T_soft before projection: C×d_text (soft) or B×C×d_text (pre-interaction)."""
+    def prompt_features(
+        self,
+        visual_tokens: torch.Tensor,
+        encoder: TextEncoder,
+        name_ids: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """T_soft before projection: C×d_text (soft) or B×C×d_text (pre-interaction), of the
+        training vocabulary or of other names' ``name_ids`` (``placeholder_ids``): the context is
+        shared by every name."""
         context = self.context
         if self.mode == "pre_interaction":
             queries = context.expand(visual_tokens.shape[0], -1, -1)  # B×L×w
             # B×L×w
             context, _ = self.prompt_conditioning(queries, self.visual_to_text(visual_tokens))
-        return encode_with_context(encoder, context, self.name_ids)
+        return encode_with_context(
+            encoder, context, self.name_ids if name_ids is None else name_ids
+        )
 
     def forward(self, t_soft: torch.Tensor, visual_tokens: torch.Tensor):
         """``t_soft``: the projected label embeddings, C×d or B×C×d; ``visual_tokens``: B×M×d."""
@@ -80,3 +82,8 @@ class ContextAwarePrompting(nn.Module):
             t_soft, cross_map = self.context_attention(t_soft, visual_tokens)
         t_ca, m_ca = self.label_attention(t_soft)  # B×C×d, B×C×C
         return t_ca, m_ca, cross_map
+
+
+def placeholder_ids(encoder: TextEncoder, names: list[str], prompt_tokens: int) -> torch.Tensor:
+    """The placeholder prompts ``X X X X name.`` of ``names``, tokenised (C×T)."""
+    return encoder.tokenize(placeholder_prompts(names, prompt_tokens))

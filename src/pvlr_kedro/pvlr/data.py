@@ -212,6 +212,18 @@ class EpochBatches(Sampler):
         full, rest = divmod(len(self.order), self.batch_size)
         return full + (rest >= self.world.size)
 
+    def global_size(self, number: int) -> int:
+        """The number of samples in global batch ``number`` (0, 1, …) over every process: known on
+        the host, the same on every process."""
+        return min(self.batch_size, len(self.order) - number * self.batch_size)
+
+    def micro_batches(self, number: int, accumulate: int) -> int:
+        """How many micro-batches every process runs for global batch ``number``: ``accumulate``,
+        or fewer where the batch is short, ⌊global size / processes⌋, so that no process has an
+        empty one. The same on every process, so the collectives of each micro-batch (DDP's
+        gradient all-reduce, the process-group BatchNorm) line up."""
+        return min(accumulate, self.global_size(number) // self.world.size)
+
 
 def multi_hot(column: pd.Series, classes: int) -> torch.Tensor:
     """A column of index lists → N×C {0,1} floats."""

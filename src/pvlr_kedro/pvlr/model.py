@@ -22,7 +22,7 @@ from torch import nn
 
 from pvlr_kedro.pvlr.attention import AttentionChoices
 from pvlr_kedro.pvlr.backbone import VisualTokens, create_clip
-from pvlr_kedro.pvlr.cap import ContextAwarePrompting
+from pvlr_kedro.pvlr.cap import ContextAwarePrompting, placeholder_ids
 from pvlr_kedro.pvlr.config import PVLRConfig
 from pvlr_kedro.pvlr.dma import ClassifierHead, DualModalAttention, SimilarityHead
 from pvlr_kedro.pvlr.ifm import ChannelInteraction, RelationAggregation, kcr_loss
@@ -30,6 +30,9 @@ from pvlr_kedro.pvlr.kap import KnowledgeAwarePrompting, hard_prompts
 from pvlr_kedro.pvlr.text import CLIPTextEncoder, HFTextEncoder, TextEncoder, encode_texts
 
 log = logging.getLogger(__name__)
+# ``PVLR.labels``' inputs: the training vocabulary's text features and the scored names' (None
+# while the training vocabulary is scored)
+LabelFeatures = tuple[torch.Tensor | None, torch.Tensor | None]
 
 
 class PVLR(nn.Module):
@@ -40,8 +43,14 @@ class PVLR(nn.Module):
     where it has nothing to fuse.
     """
 
-    hard_prompt_embeddings: torch.Tensor  # buffers: C×d_text, registered when used
+    # buffers of the training vocabulary, C×d_text, registered when used (in the state dict)
+    hard_prompt_embeddings: torch.Tensor
     name_embeddings: torch.Tensor
+    # the scored names' own while other names than the training vocabulary are scored, else None
+    # (``set_class_names``; not in the state dict)
+    scored_hard_prompt_embeddings: torch.Tensor | None
+    scored_name_embeddings: torch.Tensor | None
+    scored_name_ids: torch.Tensor | None
 
     def __init__(
         self,
@@ -56,6 +65,7 @@ class PVLR(nn.Module):
         for note in notes:
             log.info(note)
         self.config, self.class_names = config, list(class_names)
+        self.trained_names = list(class_names)  # the training vocabulary, fixed
         clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
         self.visual_tokens = VisualTokens(clip.visual)
         dim = clip.text_projection.shape[1]
@@ -80,7 +90,9 @@ class PVLR(nn.Module):
             )
         )
         self._register_label_inputs(hard_prompt_embeddings)
-        self._label_cache: torch.Tensor | None = None
+        for scored in ("scored_hard_prompt_embeddings", "scored_name_embeddings", "scored_name_ids"):
+            self.register_buffer(scored, None, persistent=False)
+        self._label_cache: LabelFeatures | None = None
         self.channel_interaction = (
             ChannelInteraction(dim, start_as_identity=config.residual)
             if config.channel_interaction
@@ -96,11 +108,20 @@ class PVLR(nn.Module):
             else SimilarityHead(config.similarity, config.logit_scale)
         )
 
+    @property
+    def uses_hard_prompts(self) -> bool:
+        return self.config.kap or self.config.cap == "hard"
+
+    @property
+    def uses_bare_names(self) -> bool:
+        """"Label Rep.": no prompting, the frozen embeddings of the bare names are the labels."""
+        return not self.config.kap and self.config.cap == "none"
+
     def _register_label_inputs(self, hard_prompt_embeddings: torch.Tensor | None) -> None:
-        """The frozen label embeddings, computed once per vocabulary: hard prompts and/or bare
-        names."""
+        """The training vocabulary's frozen label embeddings, computed once: hard prompts and/or
+        bare names."""
         config, encoder = self.config, self.text_encoder
-        if config.kap or config.cap == "hard":
+        if self.uses_hard_prompts:
             if hard_prompt_embeddings is None:
                 hard_prompt_embeddings = encode_texts(
                     encoder, hard_prompts(config.hard_prompt, self.class_names)
@@ -111,7 +132,7 @@ class PVLR(nn.Module):
                     f"expected {(len(self.class_names), encoder.dim)}"
                 )
             self.register_buffer("hard_prompt_embeddings", hard_prompt_embeddings.detach().clone())
-        if not config.kap and config.cap == "none":
+        if self.uses_bare_names:
             self.register_buffer("name_embeddings", encode_texts(encoder, self.class_names))
 
     def set_class_names(self, names: list[str]) -> None:
@@ -119,7 +140,9 @@ class PVLR(nn.Module):
 
         The frozen text encoder encodes the hard prompts, the bare names and CAP's placeholder
         prompts of the new names; everything learned (context vectors, the attention units, IFM,
-        DMA, the similarity head) is shared by all classes. "Classifier Learning"
+        DMA, the similarity head) is shared by all classes, and the label embeddings are centred
+        on the training vocabulary's mean (``labels``), whatever names are scored. The training
+        vocabulary's embeddings stay in the state dict. "Classifier Learning"
         (``centers: classifier``) learns one classifier per trained class and cannot transfer.
         """
         if self.config.centers == "classifier":
@@ -129,16 +152,39 @@ class PVLR(nn.Module):
             )
         if not names:
             raise ValueError("at least one class name is needed")
-        self.class_names = list(names)
-        if self.cap is not None and self.config.uses_soft_prompts:
-            self.cap.set_class_names(self.text_encoder, self.class_names)
-        self._register_label_inputs(None)  # the hard prompts and bare names of the new names
+        self.class_names, config, encoder = list(names), self.config, self.text_encoder
+        others = self.class_names != self.trained_names
+        self.scored_hard_prompt_embeddings = (
+            encode_texts(encoder, hard_prompts(config.hard_prompt, names))
+            if others and self.uses_hard_prompts
+            else None
+        )
+        self.scored_name_embeddings = (
+            encode_texts(encoder, names) if others and self.uses_bare_names else None
+        )
+        self.scored_name_ids = (
+            placeholder_ids(encoder, names, config.prompt_tokens).to(
+                next(encoder.parameters()).device
+            )
+            if others and config.uses_soft_prompts
+            else None
+        )
         self._label_cache = None
 
-    def labels(self, features: torch.Tensor) -> torch.Tensor:
-        """Text features (…×C×d_text) into the joint space, centered over classes if configured."""
-        t = self.label_projection(features)
-        return t - t.mean(dim=-2, keepdim=True) if self.config.center_labels else t
+    def labels(
+        self, trained: torch.Tensor | None, scored: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Text features (…×C×d_text) into the joint space: the scored names' (``scored``; the
+        training vocabulary's, ``trained``, when None), centred with ``center_labels`` on the mean
+        of the training vocabulary's. The mean is the training vocabulary's whatever names are
+        scored, so a class's input does not depend on which other names are asked (a name alone
+        is not its own mean, which would leave zeros)."""
+        t = self.label_projection(trained if scored is None else scored)
+        if not self.config.center_labels:
+            return t
+        assert trained is not None  # LabelFeatures keep the training vocabulary's when centring
+        reference = t if scored is None else self.label_projection(trained)
+        return t - reference.mean(dim=-2, keepdim=True)
 
     def forward(self, images: torch.Tensor) -> dict:
         x = self.visual_tokens(images)  # B×M×d
@@ -156,16 +202,20 @@ class PVLR(nn.Module):
         t_ka = t_ca = None
         if self.kap is not None:
             # C×d, C×C
-            t_ka, attention["knowledge"] = self.kap(self.labels(self.hard_prompt_embeddings))
+            t_ka, attention["knowledge"] = self.kap(
+                self.labels(self.hard_prompt_embeddings, self.scored_hard_prompt_embeddings)
+            )
         if self.cap is not None:
             # B×C×d, B×C×C, B×C×M
             t_ca, attention["context"], cross = self.cap(
-                self.labels(self._cap_features(self.cap, x)), x
+                self.labels(*self._cap_features(self.cap, x)), x
             )
             if cross is not None:
                 attention["prompt_to_region"] = cross
         if t_ca is None:
-            return (self.labels(self.name_embeddings) if t_ka is None else t_ka), None
+            if t_ka is None:  # "Label Rep.": the bare names
+                return self.labels(self.name_embeddings, self.scored_name_embeddings), None
+            return t_ka, None
         if t_ka is None:
             return t_ca, None
         if self.channel_interaction is not None:
@@ -177,16 +227,30 @@ class PVLR(nn.Module):
             )
         return t_ca, kcr
 
-    def _cap_features(self, cap: ContextAwarePrompting, x: torch.Tensor) -> torch.Tensor:
-        """CAP's T_soft (or the hard prompts); soft prompts do not depend on the image, so in
-        inference mode they go through the text encoder once and are kept until training resumes."""
+    def _cap_features(self, cap: ContextAwarePrompting, x: torch.Tensor) -> LabelFeatures:
+        """CAP's T_soft (or the hard prompts) as ``labels`` takes them; soft prompts do not depend
+        on the image, so in inference mode they go through the text encoder once and are kept until
+        training resumes."""
         if cap.mode == "hard":
-            return self.hard_prompt_embeddings
+            return self.hard_prompt_embeddings, self.scored_hard_prompt_embeddings
         if cap.mode == "pre_interaction" or self.training:
-            return cap.prompt_features(x, self.text_encoder)
+            return self._soft_prompt_features(cap, x)
         if self._label_cache is None:
-            self._label_cache = cap.prompt_features(x, self.text_encoder).detach()
+            trained, scored = self._soft_prompt_features(cap, x)
+            self._label_cache = (
+                None if trained is None else trained.detach(),
+                None if scored is None else scored.detach(),
+            )
         return self._label_cache
+
+    def _soft_prompt_features(self, cap: ContextAwarePrompting, x: torch.Tensor) -> LabelFeatures:
+        """(training vocabulary's, scored names'): the scored names' only while other names are
+        scored, and then the training vocabulary's only where its mean centres them."""
+        if self.scored_name_ids is None:
+            return cap.prompt_features(x, self.text_encoder), None
+        scored = cap.prompt_features(x, self.text_encoder, self.scored_name_ids)
+        trained = cap.prompt_features(x, self.text_encoder) if self.config.center_labels else None
+        return trained, scored
 
     def train(self, mode: bool = True):
         self._label_cache = None  # the context vectors may change

@@ -37,7 +37,7 @@ from pvlr_kedro.pvlr.checkpoint import latest_checkpoint, save_checkpoint
 from pvlr_kedro.pvlr.cpu_allocator import keep_freed_memory
 from pvlr_kedro.pvlr.data import EpochBatches, EpochSampler, epoch_order_seed, to_model_input
 from pvlr_kedro.pvlr.distributed import LaunchPlan, World, sync_batchnorm
-from pvlr_kedro.pvlr.ema import WeightAverage, ema_decay
+from pvlr_kedro.pvlr.ema import WeightAverage, auto_ema_decay, ema_decay, reached_at
 from pvlr_kedro.pvlr.losses import BatchNormalisers, LossConfig, LossTerms, total_loss
 from pvlr_kedro.pvlr.metrics import multilabel_metrics
 from pvlr_kedro.pvlr.params import from_params
@@ -53,7 +53,9 @@ class TrainConfig:
     batch_size: int = 64
     lr: float = 1e-4
     weight_decay: float = 1e-4
-    ema_decay: float = 0.9997
+    # a number, or auto: scaled to the run's length (pvlr.ema.auto_ema_decay: the paper's 0.9997
+    # on COCO and NUS-WIDE, less on a short run such as VOC's)
+    ema_decay: float | str = 0.9997
     # the EMA is the mean of all steps so far until the decay reaches ema_decay
     ema_warmup: bool = True
     accumulate: int = 1  # gradient accumulation steps per optimiser step
@@ -92,7 +94,8 @@ class TrainConfig:
             "batch_size": self.batch_size >= 1,
             "lr": self.lr > 0,
             "weight_decay": self.weight_decay >= 0,
-            "ema_decay": 0 <= self.ema_decay < 1,
+            "ema_decay": self.ema_decay == "auto"
+            or (isinstance(self.ema_decay, float | int) and 0 <= self.ema_decay < 1),
             "accumulate": 1 <= self.accumulate <= self.batch_size,
             "num_workers": self.num_workers == "auto"
             or (isinstance(self.num_workers, int) and self.num_workers >= 0),
@@ -111,15 +114,25 @@ class TrainConfig:
             values = ", ".join(f"train.{key}={getattr(self, key)!r}" for key in bad)
             raise ValueError(
                 f"invalid training parameters: {values} (epochs, batch_size ≥ 1; 1 ≤ accumulate ≤ "
-                f"batch_size; lr > 0; 0 ≤ ema_decay < 1; eval_every ≥ 0; num_workers ≥ 0 or auto; "
+                f"batch_size; lr > 0; 0 ≤ ema_decay < 1 or auto; eval_every ≥ 0; num_workers ≥ 0 or auto; "
                 f"nonfinite: stop or skip; devices ≥ 1 or auto; nodes ≥ 1; 0 ≤ node_rank < nodes)"
             )
         # more devices than this machine has, or machines with nowhere to meet: an error now
-        self.launch_plan()
+        processes = self.launch_plan().world_size
+        if self.batch_size < processes:
+            raise ValueError(
+                f"train.batch_size={self.batch_size} is smaller than the {processes} training "
+                f"processes (train.devices × train.nodes): each process needs an image of every "
+                f"batch; raise train.batch_size or lower train.devices"
+            )
 
     @classmethod
     def from_params(cls, params: dict) -> TrainConfig:
         return from_params(cls, params, "train")
+
+    def ema_target(self, steps: int) -> float:
+        """The EMA's decay for a run of ``steps`` optimiser steps (``ema_decay``, or ``auto``'s)."""
+        return auto_ema_decay(steps) if self.ema_decay == "auto" else float(self.ema_decay)
 
     def torch_device(self) -> torch.device:
         if self.device == "auto":
@@ -241,16 +254,19 @@ def accumulate_gradients(
 
     Across processes (``world``) the batch is this process's share of the global batch: the
     normalisers are summed over the processes and the loss scaled by their number, so that
-    DistributedDataParallel's averaged gradient is the global batch's. Returns this share's part
-    of the loss terms (summed over the processes they make the global batch's), detached.
-    ``autocast`` is a context manager factory.
+    DistributedDataParallel's averaged gradient is the global batch's. Every process must pass the
+    same ``micro_batches``, at most its share's length (``EpochBatches.micro_batches``): the k-th
+    micro-batch of the step is then the k-th of the contiguous pieces of every process's share, and
+    each process runs the same forwards and backwards, so their collectives line up. Returns this
+    share's part of the loss terms (summed over the processes they make the global batch's),
+    detached. ``autocast`` is a context manager factory.
     """
+    if not 1 <= micro_batches <= len(images):
+        raise ValueError(
+            f"{micro_batches} micro-batch(es) of a batch of {len(images)} image(s): each needs one"
+        )
     normalisers = BatchNormalisers(*world.sum(torch.stack(BatchNormalisers.of(targets, ignore))))
-    parts = [
-        part
-        for part in zip(*(t.tensor_split(micro_batches) for t in (images, targets, ignore)))
-        if len(part[0])
-    ]
+    parts = list(zip(*(t.tensor_split(micro_batches) for t in (images, targets, ignore))))
     sums: LossTerms | None = None
     no_sync = getattr(model, "no_sync", None)  # DDP: all-reduce after the last piece alone
     for number, (part_images, part_targets, part_ignore) in enumerate(parts, start=1):
@@ -269,8 +285,7 @@ def accumulate_gradients(
             )
             (terms.total * world.size).backward()
         sums = terms.detach() if sums is None else sums.plus(terms.detach())
-    if sums is None:
-        raise ValueError("a training batch without images")
+    assert sums is not None  # at least one micro-batch, checked above
     return sums
 
 
@@ -312,7 +327,7 @@ def fit(
             log.info(
                 "Resuming from %s: epoch %d of %d done", found.path, state["epoch"], config.epochs
             )
-    forward = data_parallel(model, device, world)
+    forward = data_parallel(model, device, world, config.accumulate)
     step = Step(
         model,
         torch.compile(forward) if config.compile else forward,
@@ -324,6 +339,8 @@ def fit(
         device,
         memory_format,
         world,
+        sampler,
+        ema_target(config, config.epochs * len(sampler), world),
     )
     train_loader = make_loader(train_set, config, device, sampler)
     test_loader = make_loader(
@@ -367,17 +384,40 @@ def fit(
     return model, ema.module, state["history"]
 
 
-def data_parallel(model: torch.nn.Module, device: torch.device, world: World) -> torch.nn.Module:
+def ema_target(config: TrainConfig, steps: int, world: World) -> float:
+    """The run's EMA decay; a decay the warm-up's mean reaches only in the second half of the run
+    (or never) is said in the log: that EMA model is, or is close to, the mean over the run."""
+    target = config.ema_target(steps)
+    if config.ema_warmup and reached_at(target) > steps / 2 and world.is_main:
+        log.warning(
+            "train.ema_decay=%s is reached only at step %d of the run's %d: the EMA model is the "
+            "mean of the weights over the run%s (train.ema_decay=auto scales it to the run: %.5f)",
+            config.ema_decay,
+            reached_at(target),
+            steps,
+            ", epoch 1's included" if reached_at(target) > steps else "",
+            auto_ema_decay(steps),
+        )
+    return target
+
+
+def data_parallel(
+    model: torch.nn.Module, device: torch.device, world: World, accumulate: int = 1
+) -> torch.nn.Module:
     """``model`` under DistributedDataParallel in a process group (itself alone). CLIP's
     attention-pool query and key projections (and other parameters PVLR never uses) are the same
     every step, so a static graph handles them without ``find_unused_parameters``' search of every
-    step's graph."""
+    step's graph. With gradient accumulation (``no_sync`` for all micro-batches but the last) the
+    static graph is not used: PyTorch's DDP then fails its first backward (``expect_autograd_hooks_``
+    INTERNAL ASSERT; pytorch/pytorch#143580, a regression that a pending fix says also stops the
+    all-reduce from the second step on), so the unused parameters are found each step instead."""
     if world.size == 1:
         return model
     return torch.nn.parallel.DistributedDataParallel(
         model,
         device_ids=[device.index] if device.type == "cuda" else None,
-        static_graph=True,
+        static_graph=accumulate == 1,
+        find_unused_parameters=accumulate > 1,
     )
 
 
@@ -442,7 +482,7 @@ def world_batches(size: int, batch_size: int, world: World) -> list[list[int]]:
 @dataclass
 class Step:
     """What one optimiser step uses: the model (``forward``: the same one, compiled or not), its
-    EMA, optimiser, schedule, recipe and device."""
+    EMA, optimiser, schedule, recipe, device and the epoch's global batches."""
 
     model: torch.nn.Module
     forward: Callable[..., Any]
@@ -454,6 +494,8 @@ class Step:
     device: torch.device
     memory_format: torch.memory_format
     world: World
+    batches: EpochBatches
+    ema_target: float  # the decay the EMA reaches (``TrainConfig.ema_target``)
 
 
 def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict[str, Any]) -> dict:
@@ -482,7 +524,7 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict[str, An
             targets,
             ignore,
             step.loss,
-            micro_batches=config.accumulate,
+            micro_batches=step.batches.micro_batches(number - 1, config.accumulate),
             autocast=lambda: config.autocast(device),
             world=world,
         )
@@ -513,7 +555,7 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict[str, An
         step.optimiser.zero_grad(set_to_none=True)
         step.scheduler.step()
         state["step"] += 1
-        step.ema.update(ema_decay(state["step"], config.ema_decay, config.ema_warmup))
+        step.ema.update(ema_decay(state["step"], step.ema_target, config.ema_warmup))
         sums += batch[:3] * batch[3]
         seen += batch[3]
         last_kcr = batch[2] if has_kcr else None
@@ -537,7 +579,8 @@ def _train_epoch(step: Step, loader: DataLoader, epoch: int, state: dict[str, An
         "loss_kcr": kcr_mean if last_kcr is not None else None,
         "kcr_weight": step.loss.kcr_weight,
         **learned_scalars(model),
-        "ema_decay": ema_decay(max(state["step"], 1), config.ema_decay, config.ema_warmup),
+        "ema_decay": ema_decay(max(state["step"], 1), step.ema_target, config.ema_warmup),
+        "ema_target": step.ema_target,
         "skipped_steps": skipped,
         "lr": step.optimiser.param_groups[0]["lr"],
         "images_per_second": seen.item() / (time.perf_counter() - started),
@@ -597,13 +640,17 @@ def predict(
     amp: bool = True,
     memory_format: torch.memory_format = torch.contiguous_format,
 ) -> np.ndarray:
-    """Sigmoid scores (N×C float32) of ``model`` over ``loader``'s uint8 batches, in its order."""
+    """Sigmoid scores (N×C float32) of ``model`` over ``loader``'s uint8 batches, in its order
+    (0×C where the loader has no batch: a process's share of a test set smaller than the
+    processes)."""
     model.to(device).eval()
     scores = []
     for images, _, _ in loader:
         with bf16_autocast(device, amp):
             logits = model(to_model_input(images, device, memory_format))["logits"]
         scores.append(torch.sigmoid(logits.float()).cpu())
+    if not scores:
+        return np.zeros((0, loader.dataset.targets.shape[1]), np.float32)
     return torch.cat(scores).numpy()
 
 

@@ -338,7 +338,7 @@ def _markdown(recipe: Recipe, metrics, history, annotations, *, main, per_class)
         f"Backbone {model.backbone} (weights: {model.pretrained or 'none, random init'}) at "
         f"{model.image_size} px, {train.epochs} epochs, batch {train.batch_size}, trained on "
         f"{device}. The reported model is the EMA of the weights at the end of training; the "
-        "plain final model is beside it.",
+        f"plain final model is beside it. {ema_sentence(history)}",
         "",
         "## Overall (%)",
         "",
@@ -362,6 +362,20 @@ def _markdown(recipe: Recipe, metrics, history, annotations, *, main, per_class)
         ]
     lines += ["", "## Per-class AP (%)", "", tables.markdown_table(per_class), ""]
     return "\n".join(lines)
+
+
+def ema_sentence(history: pd.DataFrame) -> str:
+    """What the EMA model is: an average at the run's decay, or the mean over the run where the run
+    was too short to reach it."""
+    if "ema_target" not in history or not len(history):
+        return ""
+    last = history.iloc[-1]
+    if last["ema_decay"] < last["ema_target"]:
+        return (
+            f"The run was too short for the EMA to reach its decay {last['ema_target']:.5g} "
+            "(train.ema_decay): the EMA model is the mean of the weights of every step."
+        )
+    return f"EMA decay {last['ema_target']:.5g}."
 
 
 def _cpu(state: dict) -> dict:
