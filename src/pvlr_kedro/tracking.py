@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from kedro.framework.hooks import hook_impl
 
+from pvlr_kedro.reporting.tables import top_k_metrics
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -52,13 +54,19 @@ def epoch_metrics(history: pd.DataFrame) -> dict[int, dict[str, float]]:
 
 
 def final_metrics(metrics: dict) -> dict[str, float]:
-    """The final and EMA models' scalar test metrics (per-class APs are in the report's tables)."""
+    """The final and EMA models' scalar test metrics, the top-k ones as ``test_ema_top<k>_CF1``
+    (per-class APs are in the report's tables)."""
     return {
         f"test_{model}_{name}": float(value)
         for model in ("ema", "final")
-        for name, value in metrics[model].items()
+        for name, value in {**metrics[model], **top_k_flat(metrics[model])}.items()
         if isinstance(value, (int, float)) and math.isfinite(value)
     }
+
+
+def top_k_flat(metrics: dict) -> dict:
+    k, top = top_k_metrics(metrics)
+    return {f"top{k}_{name}": value for name, value in top.items()}
 
 
 class TrackRunNamespaces:

@@ -77,3 +77,16 @@ def test_a_byte_order_mark_and_windows_line_ends_are_read(tmp_path):
     (tmp_path / "labels.csv").write_bytes(b"\xef\xbb\xbf" + "\r\n".join(ROWS).encode() + b"\r\n")
     table, vocabulary, _ = read(tmp_path)
     assert vocabulary["names"] == ["bird", "cat", "dog"] and len(table) == 4
+
+
+def test_a_colon_in_a_file_name_is_no_drive(tmp_path):
+    """``a:1.jpg`` is a valid relative name on Linux; only ``X:/`` and ``X:\\`` are drives."""
+    write_jpeg(tmp_path / "a:1.jpg")
+    rows = ["path,labels,split", *ROWS[1:3], "a:1.jpg,cat,test"]
+    write_csv(tmp_path, rows)
+    table, _, _ = read(tmp_path)
+    assert "a:1.jpg" in set(table["path"])
+    for drive in ("C:/imgs/a.jpg", "C:\\imgs\\a.jpg"):
+        write_csv(tmp_path, [*rows, f"{drive},cat,train"])
+        with pytest.raises(IngestionError, match=r"line 5: image path .* is absolute"):
+            read(tmp_path)

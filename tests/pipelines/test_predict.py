@@ -3,6 +3,7 @@ open vocabulary; the Predictor without Kedro."""
 
 import importlib.util
 import json
+from dataclasses import replace
 
 import numpy as np
 import onnx
@@ -10,15 +11,18 @@ import onnxruntime
 import pandas as pd
 import pytest
 import torch
+from kedro.io import Version
 from PIL import Image
 
-from pvlr_kedro.datasets import load_run_model
+from pvlr_kedro.datasets import TrainedModelDataset, load_run_model
 from pvlr_kedro.pipelines.prediction.nodes import (
     PredictConfig,
     draw_qualitative_table,
     list_images,
+    load_predictor,
 )
 from pvlr_kedro.pvlr import Predictor, build_model
+from pvlr_kedro.pvlr.checkpoint import TrainedModel
 from pvlr_kedro.pvlr.export import export_onnx
 from tests.conftest import project_with_runs
 from tests.pipelines.kedro_run import TINY, latest, load, run_pipeline
@@ -220,7 +224,7 @@ def test_a_version_from_the_future_does_not_shadow_the_latest(trained, monkeypat
     future.parent.mkdir(parents=True)
     future.write_bytes(b"not a model")  # were it chosen, loading would fail
     with caplog.at_level("WARNING"):
-        assert load_run_model("demo").vocabulary["names"]
+        assert load_run_model("data/06_models", "demo").vocabulary["names"]
     assert "dated in the future, passed over: 2999-01-01T00.00.00.000Z" in caplog.text
     future.unlink()
     future.parent.rmdir()
@@ -240,8 +244,29 @@ def test_a_csv_with_ground_truth_and_a_baseline_run_fills_figure_7s_table(traine
         lambda pictures, columns: captured.update(columns) or "figure",
     )
     draw_qualitative_table(
-        scores, images, PredictConfig(images=str(folder / "listed.csv"), baseline="demo")
+        scores,
+        images,
+        PredictConfig(images=str(folder / "listed.csv"), baseline="demo"),
+        "data/06_models",
     )
     assert list(captured) == ["Ground truth", "Baseline: demo", "PVLR: demo"]
     assert captured["Ground truth"] == [["person", "car"], []]
     assert captured["Baseline: demo"] == captured["PVLR: demo"]  # the same run as its own baseline
+
+
+def test_a_classifier_learning_baseline_on_other_names_is_refused_before_scoring(
+    trained, monkeypatch
+):
+    project, folder = trained
+    monkeypatch.chdir(project)
+    demo = load_run_model("data/06_models", "demo")
+    classifier = {**demo.model_config, "kap": False, "cap": "none", "centers": "classifier"}
+    state = build_model(classifier, demo.vocabulary["prompt_names"]).state_dict()
+    bundle = TrainedModel(classifier, demo.vocabulary, state, state)
+    TrainedModelDataset("data/06_models/classifier/model.pt", Version(None, None)).save(bundle)
+    config = PredictConfig(images=str(folder), baseline="classifier")
+    assert load_predictor(config, "data/06_models").classes == demo.vocabulary["names"]
+    with pytest.raises(
+        ValueError, match=r"predict.baseline='classifier' cannot be compared on these classes: .*"
+    ):
+        load_predictor(replace(config, classes=["dog", "unicorn"]), "data/06_models")

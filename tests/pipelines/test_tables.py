@@ -147,6 +147,25 @@ def test_table4_smoke_report_cell_by_cell(smoke_project):
     )
 
 
+def test_smoke_runs_predict_and_export_stay_under_data_smoke(smoke_project, monkeypatch):
+    """Checkpoints, the demo's stand-in data, the models that predict and export read: all come
+    from ${globals:data_root}, data/smoke in this environment."""
+    monkeypatch.chdir(smoke_project)
+    run = {"model": "table4.coco.full"}
+    images = "data/smoke/01_raw/demo/test"
+    run_pipeline(smoke_project, "predict", {"predict": {**run, "images": images}}, "smoke")
+    run_pipeline(smoke_project, "export", {"export": run}, "smoke")
+    assert latest(smoke_project, "data/smoke/08_reporting/predict/report.md/*/report.md")
+    assert latest(smoke_project, "data/smoke/06_models/table4.coco.full/model.onnx/*/model.onnx")
+    assert list((smoke_project / "data/smoke/06_models/table4.coco.full/checkpoints").iterdir())
+    outside = [
+        path
+        for path in (smoke_project / "data").rglob("*")
+        if path.is_file() and not path.is_relative_to(smoke_project / "data/smoke")
+    ]
+    assert outside == []
+
+
 def test_table4_rows_are_the_ablations_they_name(smoke_project):
     def recipe(row: str) -> dict:
         pattern = f"data/smoke/05_model_input/table4.coco.{row}/recipe.json/*/recipe.json"

@@ -57,7 +57,9 @@ def run_inputs(tmp_path_factory):
 def assert_same_weights(ours: dict, theirs: dict) -> None:
     assert ours.keys() == theirs.keys()
     for name, value in theirs.items():
-        torch.testing.assert_close(ours[name].float(), value.float(), rtol=1e-4, atol=1e-4, msg=name)
+        torch.testing.assert_close(
+            ours[name].float(), value.float(), rtol=1e-4, atol=1e-4, msg=name
+        )
 
 
 def test_two_processes_train_the_weights_of_one(run_inputs, tmp_path):

@@ -3,8 +3,12 @@ missing."""
 
 import math
 
+import numpy as np
 import pandas as pd
 
+from pvlr_kedro.pipelines.training.nodes import metrics_summary
+from pvlr_kedro.pvlr.metrics import EvalConfig
+from pvlr_kedro.reporting.paper_tables import our_value
 from pvlr_kedro.reporting.tables import (
     THRESHOLDED,
     markdown_table,
@@ -12,6 +16,7 @@ from pvlr_kedro.reporting.tables import (
     per_class_row,
     percent,
 )
+from pvlr_kedro.tracking import final_metrics
 
 
 def metrics(mAP=0.5, ap=None):
@@ -50,3 +55,20 @@ def test_markdown_table_has_a_header_a_rule_and_a_dash_for_each_missing_cell():
         "| ours | 81.2 | – |",
         "| theirs | – | 70.0 |",
     ]
+
+
+def test_top_k_is_named_by_its_k_in_metrics_tables_and_tracking():
+    generator = np.random.default_rng(0)
+    scores = generator.random((12, 6))
+    targets = (generator.random((12, 6)) < 0.4).astype(int)
+    targets[0] = 1  # every class has a positive
+    summary = metrics_summary(
+        scores, targets, np.zeros_like(targets, bool), list("abcdef"), EvalConfig(top_k=5)
+    )
+    assert "top5" in summary and "top3" not in summary
+    row = metrics_row(summary)
+    assert [key for key in row if key.startswith("top")] == [f"top5 {k}" for k in THRESHOLDED]
+    assert our_value("top5 CF1", {"metrics": {"ema": summary}}) == row["top5 CF1"]
+    assert our_value("top3 CF1", {"metrics": {"ema": summary}}) is None  # another k: missing
+    tracked = final_metrics({"ema": summary, "final": summary})
+    assert tracked["test_ema_top5_CF1"] == summary["top5"]["CF1"]

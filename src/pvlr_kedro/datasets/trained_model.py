@@ -12,11 +12,16 @@ from kedro.io.core import generate_timestamp
 from pvlr_kedro.pvlr.checkpoint import TrainedModel
 
 log = logging.getLogger(__name__)
-RUN_MODEL_FILE = "data/06_models/{run}/model.pt"  # the catalog's `{run}.model` entry
+
+
+def run_model_file(models_root: str, run: str) -> str:
+    """The file of the catalog's ``{run}.model`` entry under ``models_root`` (the parameter
+    ``models_root``: ``${globals:data_root}/06_models``)."""
+    return f"{models_root}/{run}/model.pt"
 
 
 def load_run_model(
-    run: str, version: str | None = None, parameter: str = "predict.model"
+    models_root: str, run: str, version: str | None = None, parameter: str = "predict.model"
 ) -> TrainedModel:
     """A run's saved model as the catalog's ``<run>.model`` holds it: the latest version, or
     ``version``.
@@ -24,7 +29,7 @@ def load_run_model(
     A version folder dated in the future (a clock set wrong, a copied folder) would shadow the
     real latest one: it is named in a warning and passed over.
     """
-    filepath = RUN_MODEL_FILE.format(run=run)
+    filepath = run_model_file(models_root, run)
     version = version or latest_past_version(Path(filepath))
     dataset = TrainedModelDataset(filepath, version=Version(version, None))
     if not dataset.exists():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -57,7 +58,8 @@ def safe_relative_path(path: str, *, where: str, folder: str = "") -> str:
     posix = str(path).replace("\\", "/")
     if not posix.strip():
         raise IngestionError(f"{where}: empty image path")
-    if posix.startswith("/") or posix[1:2] == ":":
+    # a drive (``C:/``, ``C:\\``) is absolute; ``a:1.jpg`` is a file name on Linux
+    if posix.startswith("/") or re.match(r"[A-Za-z]:/", posix):
         raise IngestionError(
             f"{where}: image path {path!r} is absolute; paths must be relative to the root"
         )

@@ -14,7 +14,6 @@ import math
 
 import torch
 
-
 # ``train.ema_decay: auto`` reaches its decay after this share of the run's steps
 AUTO_REACHED_AT = 0.1
 PAPER_EMA_DECAY = 0.9997  # §4.2

@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 LabelFeatures = tuple[torch.Tensor | None, torch.Tensor | None]
 
 
+class CannotScoreNames(ValueError):
+    """A model that learned one classifier per trained class was asked for other names."""
+
+
 class PVLR(nn.Module):
     """PVLR: ``forward(images)`` gives ``logits`` (B×C), ``kcr`` (B, per image; or None) and
     ``attention`` (the maps by name).
@@ -90,7 +94,11 @@ class PVLR(nn.Module):
             )
         )
         self._register_label_inputs(hard_prompt_embeddings)
-        for scored in ("scored_hard_prompt_embeddings", "scored_name_embeddings", "scored_name_ids"):
+        for scored in (
+            "scored_hard_prompt_embeddings",
+            "scored_name_embeddings",
+            "scored_name_ids",
+        ):
             self.register_buffer(scored, None, persistent=False)
         self._label_cache: LabelFeatures | None = None
         self.channel_interaction = (
@@ -114,7 +122,7 @@ class PVLR(nn.Module):
 
     @property
     def uses_bare_names(self) -> bool:
-        """"Label Rep.": no prompting, the frozen embeddings of the bare names are the labels."""
+        """ "Label Rep.": no prompting, the frozen embeddings of the bare names are the labels."""
         return not self.config.kap and self.config.cap == "none"
 
     def _register_label_inputs(self, hard_prompt_embeddings: torch.Tensor | None) -> None:
@@ -146,7 +154,7 @@ class PVLR(nn.Module):
         (``centers: classifier``) learns one classifier per trained class and cannot transfer.
         """
         if self.config.centers == "classifier":
-            raise ValueError(
+            raise CannotScoreNames(
                 "this model learned one classifier per trained class (model.centers: classifier, "
                 "'Classifier Learning'): it cannot score other class names"
             )

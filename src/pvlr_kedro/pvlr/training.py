@@ -114,8 +114,9 @@ class TrainConfig:
             values = ", ".join(f"train.{key}={getattr(self, key)!r}" for key in bad)
             raise ValueError(
                 f"invalid training parameters: {values} (epochs, batch_size ≥ 1; 1 ≤ accumulate ≤ "
-                f"batch_size; lr > 0; 0 ≤ ema_decay < 1 or auto; eval_every ≥ 0; num_workers ≥ 0 or auto; "
-                f"nonfinite: stop or skip; devices ≥ 1 or auto; nodes ≥ 1; 0 ≤ node_rank < nodes)"
+                f"batch_size; lr > 0; 0 ≤ ema_decay < 1 or auto; eval_every ≥ 0; num_workers ≥ 0 "
+                f"or auto; nonfinite: stop or skip; devices ≥ 1 or auto; nodes ≥ 1; "
+                f"0 ≤ node_rank < nodes)"
             )
         # more devices than this machine has, or machines with nowhere to meet: an error now
         processes = self.launch_plan().world_size
@@ -408,9 +409,10 @@ def data_parallel(
     attention-pool query and key projections (and other parameters PVLR never uses) are the same
     every step, so a static graph handles them without ``find_unused_parameters``' search of every
     step's graph. With gradient accumulation (``no_sync`` for all micro-batches but the last) the
-    static graph is not used: PyTorch's DDP then fails its first backward (``expect_autograd_hooks_``
-    INTERNAL ASSERT; pytorch/pytorch#143580, a regression that a pending fix says also stops the
-    all-reduce from the second step on), so the unused parameters are found each step instead."""
+    static graph is not used: PyTorch's DDP then fails its first backward
+    (``expect_autograd_hooks_`` INTERNAL ASSERT; pytorch/pytorch#143580, a regression that a pending
+    fix says also stops the all-reduce from the second step on), so the unused parameters are found
+    each step instead."""
     if world.size == 1:
         return model
     return torch.nn.parallel.DistributedDataParallel(
@@ -650,7 +652,8 @@ def predict(
             logits = model(to_model_input(images, device, memory_format))["logits"]
         scores.append(torch.sigmoid(logits.float()).cpu())
     if not scores:
-        return np.zeros((0, loader.dataset.targets.shape[1]), np.float32)
+        classes = loader.dataset.targets.shape[1]  # type: ignore[attr-defined]
+        return np.zeros((0, classes), np.float32)
     return torch.cat(scores).numpy()
 
 

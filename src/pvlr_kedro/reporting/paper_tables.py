@@ -7,6 +7,8 @@ shown), ``recipe`` (a ``Recipe``), ``history`` and, for Table 7, ``step_seconds`
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from pvlr_kedro.reporting import figures, tables
@@ -22,8 +24,8 @@ def our_value(column: str, result: dict):
         return round(result["step_seconds"]["seconds"], 3)
     if column in PERCENT_METRICS:
         return tables.percent(metrics[column])
-    if column.startswith("top3 "):
-        return tables.percent(metrics["top3"][column.removeprefix("top3 ")])
+    if (top := re.fullmatch(r"(top\d+) (\w+)", column)) is not None:  # a run with another k: –
+        return tables.percent(metrics.get(top[1], {}).get(top[2]))
     return tables.percent(metrics["ap"].get(column))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import pandas as pd
 
@@ -19,11 +20,21 @@ def percent(value) -> float | None:
     return None if missing(value) else round(100 * value, 1)
 
 
+def top_k_metrics(metrics: dict) -> tuple[int, dict]:
+    """(k, the thresholded metrics with each image's k highest scores) of one model's metrics
+    object, stored as ``top<k>`` (``eval.top_k``)."""
+    for key, value in metrics.items():
+        if (found := re.fullmatch(r"top(\d+)", key)) is not None:
+            return int(found[1]), value
+    raise KeyError("no top-k metrics (a `top<k>` key)")
+
+
 def metrics_row(metrics: dict) -> dict:
-    """mAP | CP CR CF1 OP OR OF1 | top-3 CP … OF1 from one model's metrics object, in percent."""
+    """mAP | CP CR CF1 OP OR OF1 | top-k CP … OF1 from one model's metrics object, in percent."""
     row = {"mAP": percent(metrics["mAP"])}
     row.update({key: percent(metrics[key]) for key in THRESHOLDED})
-    row.update({f"top3 {key}": percent(metrics["top3"][key]) for key in THRESHOLDED})
+    k, top = top_k_metrics(metrics)
+    row.update({f"top{k} {key}": percent(top[key]) for key in THRESHOLDED})
     return row
 
 

@@ -30,11 +30,13 @@ class ExportConfig:
         return from_params(cls, params, "export")
 
 
-def export_model(export: dict) -> dict:
-    """The run's model as ONNX bytes, checked against PyTorch, and the README that goes beside
-    it."""
+def export_model(export: dict, models_root: str) -> dict:
+    """The run's model (under ``models_root``) as ONNX bytes, checked against PyTorch, and the
+    README that goes beside it."""
     config = ExportConfig.from_params(export)
-    trained = load_run_model(config.model, config.model_version, parameter="export.model")
+    trained = load_run_model(
+        models_root, config.model, config.model_version, parameter="export.model"
+    )
     model = trained.build(config.which)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.onnx"

@@ -9,7 +9,14 @@ from pvlr_kedro.pipelines.export.nodes import export_model
 
 def create_pipeline() -> Pipeline:
     return Pipeline(
-        [Node(export_model, inputs="params:export", outputs="onnx", name="export_model")],
+        [
+            Node(
+                export_model,
+                inputs=["params:export", "params:models_root"],
+                outputs="onnx",
+                name="export_model",
+            )
+        ],
         namespace="export",
-        parameters={"params:export": "params:export"},
+        parameters={"params:export": "params:export", "params:models_root": "params:models_root"},
     )

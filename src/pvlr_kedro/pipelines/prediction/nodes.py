@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from pvlr_kedro.datasets import load_run_model
 from pvlr_kedro.pvlr import Predictor
 from pvlr_kedro.pvlr.images import image_files, load_rgb
+from pvlr_kedro.pvlr.model import CannotScoreNames
 from pvlr_kedro.pvlr.params import from_params
 from pvlr_kedro.pvlr.predictor import ATTENTION_MAPS
 from pvlr_kedro.reporting import pictures
@@ -64,9 +65,29 @@ def check_parameters(predict: dict) -> PredictConfig:
     return PredictConfig.from_params(predict)
 
 
-def load_predictor(config: PredictConfig, run: str | None = None) -> Predictor:
-    """The predictor of a run's saved model (its latest version, or ``predict.model_version``)."""
-    trained = load_run_model(run or config.model, config.model_version)
+def load_predictor(config: PredictConfig, models_root: str) -> Predictor:
+    """The predictor of a run's saved model (its latest version, or ``predict.model_version``),
+    under ``models_root``. A baseline run (``predict.baseline``) that cannot score the same classes
+    (a "Classifier Learning" run asked for other names) is refused here, before any scoring."""
+    predictor = run_predictor(config, models_root)
+    if config.baseline:
+        try:
+            run_predictor(baseline_config(config, predictor.classes), models_root, config.baseline)
+        except CannotScoreNames as err:
+            raise ValueError(
+                f"predict.baseline={config.baseline!r} cannot be compared on these classes: {err}"
+            ) from None
+    return predictor
+
+
+def baseline_config(config: PredictConfig, classes: list[str]) -> PredictConfig:
+    """The baseline run's settings: its latest version, the classes the model scores."""
+    return replace(config, model_version=None, classes=list(classes))
+
+
+def run_predictor(config: PredictConfig, models_root: str, run: str | None = None) -> Predictor:
+    """The predictor of run ``run`` (else ``predict.model``) on ``predict.classes``."""
+    trained = load_run_model(models_root, run or config.model, config.model_version)
     predictor = Predictor.from_bundle(
         trained, config.which, batch_size=config.batch_size, device=config.device
     )
@@ -203,7 +224,9 @@ def _files(images: pd.DataFrame) -> dict:
     return dict(zip(images["path"], images["file"]))
 
 
-def draw_qualitative_table(scores: pd.DataFrame, images: pd.DataFrame, config: PredictConfig):
+def draw_qualitative_table(
+    scores: pd.DataFrame, images: pd.DataFrame, config: PredictConfig, models_root: str
+):
     """Figure 7's table for the first images: ground truth (when listed), a baseline run's
     predictions (``predict.baseline``) and this model's, each above the threshold."""
     shown, files = scores.head(8), _files(images)
@@ -212,8 +235,8 @@ def draw_qualitative_table(scores: pd.DataFrame, images: pd.DataFrame, config: P
     if truth.notna().any():
         columns["Ground truth"] = [list(truth.get(path) or []) for path in shown["path"]]
     if config.baseline:
-        same_classes = replace(config, model_version=None, classes=list(scores.columns[1:]))
-        baseline = load_predictor(same_classes, run=config.baseline)
+        same_classes = baseline_config(config, list(scores.columns[1:]))
+        baseline = run_predictor(same_classes, models_root, config.baseline)
         other = baseline.predict_files(
             [files[p] for p in shown["path"]], list(shown["path"])
         ).scores

@@ -23,7 +23,12 @@ def create_pipeline() -> Pipeline:
     report."""
     nodes = [
         Node(check_parameters, inputs="params:predict", outputs="config", name="check_parameters"),
-        Node(load_predictor, inputs="config", outputs="predictor", name="load_predictor"),
+        Node(
+            load_predictor,
+            inputs=["config", "params:models_root"],
+            outputs="predictor",
+            name="load_predictor",
+        ),
         Node(list_images, inputs="config", outputs="images", name="list_images"),
         Node(
             score_images,
@@ -46,7 +51,7 @@ def create_pipeline() -> Pipeline:
         ),
         Node(
             draw_qualitative_table,
-            inputs=["scores", "images", "config"],
+            inputs=["scores", "images", "config", "params:models_root"],
             outputs="qualitative",
             name="draw_qualitative_table",
         ),
@@ -57,4 +62,8 @@ def create_pipeline() -> Pipeline:
             name="prediction_report",
         ),
     ]
-    return Pipeline(nodes, namespace="predict", parameters={"params:predict": "params:predict"})
+    return Pipeline(
+        nodes,
+        namespace="predict",
+        parameters={"params:predict": "params:predict", "params:models_root": "params:models_root"},
+    )

@@ -28,7 +28,6 @@ SMOKE_BANNER = (
     "**SMOKE RUN**: a tiny randomly initialised backbone on generated stand-in data, trained "
     "briefly. These numbers test the pipeline; they are **not comparable with the paper's**."
 )
-CHECKPOINT_ROOT = Path("data/06_models")
 
 
 def resolve_recipe(smoke: bool, *layers: dict, run: str, benchmark: str) -> Recipe:
@@ -106,9 +105,10 @@ def train_model(
     recipe: Recipe,
     image_source: dict,
     images: dict,
+    models_root: str,
 ) -> dict:
     """Train (or resume) the run's model: ``model`` (the trained bundle) and ``history`` (per
-    epoch).
+    epoch); checkpoints under ``<models_root>/<run>/checkpoints/<fingerprint>``.
 
     With ``train.devices`` or ``train.nodes`` above 1 the training runs in that many processes
     (``pvlr.distributed.launch``) and rank 0's result comes back here, so each output is saved
@@ -117,7 +117,7 @@ def train_model(
     """
     data = RunData(annotations, vocabulary, hard_prompt_embeddings, recipe, image_source, images)
     fingerprint = run_fingerprint(annotations, vocabulary, recipe, image_source, images)
-    folder = CHECKPOINT_ROOT.resolve() / recipe.run / "checkpoints" / fingerprint
+    folder = Path(models_root).resolve() / recipe.run / "checkpoints" / fingerprint
     plan = recipe.train.launch_plan()
     if plan.world_size == 1:
         result = train_process(data, folder)
@@ -251,12 +251,12 @@ def metrics_summary(
     config: EvalConfig,
 ) -> dict:
     """The protocol's metrics of one model as JSON: per-class AP by name (None without
-    positives), top-k beside."""
+    positives), top-k beside (``top<k>``, k = ``eval.top_k``)."""
     overall = multilabel_metrics(scores, targets, ignore, config.threshold)
     top = multilabel_metrics(scores, targets, ignore, config.threshold, top_k=config.top_k)
     summary: dict[str, Any] = {k: _number(v) for k, v in overall.items() if k != "ap"}
     summary["ap"] = {name: _number(ap) for name, ap in zip(names, overall["ap"])}
-    summary["top3"] = {key: _number(top[key]) for key in tables.THRESHOLDED}
+    summary[f"top{config.top_k}"] = {key: _number(top[key]) for key in tables.THRESHOLDED}
     return summary
 
 

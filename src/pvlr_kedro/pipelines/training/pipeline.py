@@ -57,14 +57,17 @@ def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
         ),
         Node(
             train_model,
-            inputs=named(
-                "annotations",
-                "vocabulary",
-                "hard_prompt_embeddings",
-                "recipe",
-                "image_source",
-                "images",
-            ),
+            inputs={
+                **named(
+                    "annotations",
+                    "vocabulary",
+                    "hard_prompt_embeddings",
+                    "recipe",
+                    "image_source",
+                    "images",
+                ),
+                "models_root": "params:models_root",
+            },
             outputs=named("model", "history"),
             name="train_model",
         ),
@@ -89,5 +92,8 @@ def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
             "vocabulary": f"{benchmark}.vocabulary",
             "image_source": f"{benchmark}.image_source",
         },
-        parameters={layer: layer for layer in ["params:smoke", "params:image_cache_root", *layers]},
+        parameters={
+            layer: layer
+            for layer in ["params:smoke", "params:image_cache_root", "params:models_root", *layers]
+        },
     )
