@@ -270,3 +270,16 @@ def test_a_classifier_learning_baseline_on_other_names_is_refused_before_scoring
         ValueError, match=r"predict.baseline='classifier' cannot be compared on these classes: .*"
     ):
         load_predictor(replace(config, classes=["dog", "unicorn"]), "data/06_models")
+
+
+def test_images_with_no_label_above_the_threshold_are_reported_not_a_crash(trained, monkeypatch):
+    """A threshold no image reaches, one class name: labels.csv round-trips with empty cells."""
+    project, folder = trained
+    monkeypatch.chdir(project)
+    scores, _, labels = predict(project, images=str(folder), threshold=0.9999, classes=["dog"])
+    assert list(scores.columns) == ["path", "dog"]
+    written = latest(project, "data/08_reporting/predict/labels.csv/*/labels.csv")
+    assert load(project, "predict.labels", {"predict": {"model": "demo"}})["labels"].eq("").all()
+    assert pd.read_csv(written, keep_default_na=False)["labels"].eq("").all()
+    report = latest(project, "data/08_reporting/predict/report.md/*/report.md").read_text()
+    assert f"No label reached the threshold on {len(scores)} of {len(scores)} image(s)" in report

@@ -94,6 +94,33 @@ def test_a_malformed_run_set_is_an_error_naming_its_file(project):
         register_pipelines()
 
 
+@pytest.mark.parametrize(
+    ("row", "problem"),
+    [
+        ("x/../demo", "holds a path separator"),
+        ("..", "holds '..'"),
+        (".hidden", "starts with a dot"),
+        ("tab\tname", "holds a control character"),
+        ("a\\b", "holds a path separator"),
+    ],
+)
+def test_a_row_name_that_is_not_one_folder_is_refused_before_any_work(project, row, problem):
+    (project / "conf/base/parameters_table99.yml").write_text(
+        NEW_TABLE.replace("no_kap:", f"{json.dumps(row)}:")
+    )
+    with pytest.raises(
+        ValueError, match=rf"parameters_table99\.yml: `table99`: the row name .* {problem}"
+    ):
+        register_pipelines()
+
+
+def test_names_in_any_script_with_spaces_are_rows(project):
+    (project / "conf/base/parameters_table99.yml").write_text(
+        NEW_TABLE.replace("no_kap:", '"ohne KAP – 無し":')
+    )
+    assert "table99.voc.ohne KAP – 無し.metrics" in register_pipelines()["table99"].all_outputs()
+
+
 def test_table4_smoke_report_cell_by_cell(smoke_project):
     table = pd.read_csv(
         latest(smoke_project, "data/smoke/08_reporting/table4/report.csv/*/report.csv")

@@ -4,12 +4,13 @@ versioned datasets."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import generate_timestamp
+
+from pvlr_kedro.pvlr.atomic import atomic_write
 
 
 class OnnxExportDataset(AbstractDataset[dict, None]):
@@ -27,9 +28,7 @@ class OnnxExportDataset(AbstractDataset[dict, None]):
     def save(self, data: dict) -> None:
         target = self.folder / data["run"] / "model.onnx" / generate_timestamp()
         target.mkdir(parents=True, exist_ok=False)
-        partial = target / "model.onnx.partial"
-        partial.write_bytes(data["onnx"])
-        os.replace(partial, target / "model.onnx")
+        atomic_write(target / "model.onnx", lambda handle: handle.write(data["onnx"]))
         (target / "README.md").write_text(data["readme"], encoding="utf-8")
 
     def load(self) -> None:

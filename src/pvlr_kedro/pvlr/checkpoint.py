@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from pvlr_kedro.pvlr.atomic import atomic_write
 from pvlr_kedro.pvlr.config import PVLRConfig
 from pvlr_kedro.pvlr.model import PVLR
 
@@ -90,9 +91,7 @@ def save_checkpoint(
         "scheduler": scheduler.state_dict(),
         "rng": rng_states(),
     }
-    partial = path.with_suffix(".partial")
-    torch.save(payload, partial)
-    os.replace(partial, path)
+    atomic_write(path, lambda handle: torch.save(payload, handle))
     for old in sorted(folder.glob("epoch_*.pt"))[:-keep]:
         old.unlink()
     return path

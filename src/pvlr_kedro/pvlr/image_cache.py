@@ -26,7 +26,6 @@ import hashlib
 import io
 import json
 import logging
-import os
 import shutil
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +35,7 @@ import numpy as np
 from PIL import Image
 from tqdm.auto import tqdm
 
+from pvlr_kedro.pvlr.atomic import atomic_write
 from pvlr_kedro.pvlr.data import ImageFiles
 
 log = logging.getLogger(__name__)
@@ -195,10 +195,7 @@ def _write_shard(folder: Path, shard: int, pictures: list, store: str) -> None:
 
 
 def _atomic_save(path: Path, array: np.ndarray) -> None:
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "wb") as handle:
-        np.save(handle, array)
-    os.replace(partial, path)
+    atomic_write(path, lambda handle: np.save(handle, array))
 
 
 def _open_shard(folder: Path, shard: int, store: str) -> tuple:

@@ -183,7 +183,9 @@ def draw_contact_sheet(labels: pd.DataFrame, images: pd.DataFrame, config: Predi
     files = _files(images)
     captions = [
         f"{row['path']}\n"
-        + (row["labels"] or f"(below threshold) {row.iloc[2]}").replace(" | ", "\n")
+        + (row["labels"] or f"no label ≥ {config.threshold}; top: {row.iloc[2]}").replace(
+            " | ", "\n"
+        )
         for _, row in shown.iterrows()
     ]
     return pictures.contact_sheet([_thumbnail(files[p]) for p in shown["path"]], captions)
@@ -280,5 +282,11 @@ def prediction_report(
             f"frozen text encoder): {', '.join(predictor.new_classes)}.",
             "",
         ]
-    lines += [f"Labels: scores ≥ {config.threshold}; top {config.top_k} listed beside them.", ""]
+    unlabelled = int((scores[predictor.classes] < config.threshold).all(axis=1).sum())
+    lines += [
+        f"Labels: scores ≥ {config.threshold}; top {config.top_k} listed beside them. "
+        f"No label reached the threshold on {unlabelled} of {len(scores)} image(s) (their "
+        f'labels cell is empty; the contact sheet says "no label").',
+        "",
+    ]
     return "\n".join(lines)

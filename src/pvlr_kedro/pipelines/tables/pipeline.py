@@ -7,6 +7,8 @@ are the paper's recipe, then its benchmark's block, then ``<table>.rows.<row>``.
 
 from __future__ import annotations
 
+import unicodedata
+
 from kedro.pipeline import Node, Pipeline
 
 from pvlr_kedro.pipelines import bind, named
@@ -48,6 +50,17 @@ def check_spec(table: str, spec: dict) -> None:
             "names; rows: a mapping of row names to their parameter deltas; ratio: two of the "
             "rows, whose step times the report compares)"
         )
+    for kind, name in [
+        ("run set", table),
+        *(("benchmark", b) for b in benchmarks),
+        *(("row", r) for r in rows),
+    ]:
+        if (problem := path_segment_problem(name)) is not None:
+            raise ValueError(
+                f"`{table}`: the {kind} name {name!r} {problem}: names become folders under data/ "
+                "and must be one path segment (no / or \\, no .., no leading dot, no control "
+                "characters; letters of any script and spaces are fine)"
+            )
     for row, delta in spec["rows"].items():
         if not isinstance(delta, dict | None):
             raise ValueError(f"{table}.rows.{row}: a mapping of parameter blocks, not {delta!r}")
@@ -57,6 +70,21 @@ def check_spec(table: str, spec: dict) -> None:
                 f"{table}.rows.{row}: unknown keys {', '.join(unknown)} (known: "
                 f"{', '.join(sorted(ROW_KEYS))})"
             )
+
+
+def path_segment_problem(name: object) -> str | None:
+    """Why ``name`` cannot be one folder's name under data/ (None when it can)."""
+    if not isinstance(name, str) or not name.strip():
+        return "is empty or not text"
+    if "/" in name or "\\" in name:
+        return "holds a path separator"
+    if ".." in name:
+        return "holds '..'"
+    if name.startswith("."):
+        return "starts with a dot"
+    if any(unicodedata.category(character).startswith("C") for character in name):
+        return "holds a control character"
+    return None
 
 
 def create_pipeline(table: str, spec: dict) -> Pipeline:
