@@ -52,8 +52,8 @@ def check_spec(table: str, spec: dict) -> None:
         )
     for kind, name in [
         ("run set", table),
-        *(("benchmark", b) for b in benchmarks),
-        *(("row", r) for r in rows),
+        *(("benchmark", b) for b in spec["benchmarks"]),
+        *(("row", r) for r in spec["rows"]),
     ]:
         if (problem := path_segment_problem(name)) is not None:
             raise ValueError(
