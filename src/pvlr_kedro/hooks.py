@@ -9,6 +9,7 @@ from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, MemoryDataset
 
 from pvlr_kedro.configuration import file_parameters
+from pvlr_kedro.tracking import check_tracking_store
 
 
 class ValidateParametersFirst:
@@ -25,6 +26,7 @@ class ValidateParametersFirst:
     def after_context_created(self, context) -> None:
         os.chdir(context.project_path)  # the catalog's relative paths, from any subfolder
         self.configured = set(file_parameters(context.project_path, context.env))
+        check_tracking_store(context)  # before kedro-mlflow's hook opens it
 
     # first: before kedro-mlflow opens a run that a wrong parameter would leave open
     @hook_impl(tryfirst=True)

@@ -12,7 +12,10 @@ it does nothing, and mlflow is never imported.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import math
+import sqlite3
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -67,6 +70,53 @@ def final_metrics(metrics: dict) -> dict[str, float]:
 def top_k_flat(metrics: dict) -> dict:
     k, top = top_k_metrics(metrics)
     return {f"top{k}_{name}": value for name, value in top.items()}
+
+
+class TrackingStoreError(RuntimeError):
+    """The MLflow store cannot be opened or written: said in one line, before anything runs."""
+
+
+def store_problem(uri: str) -> str | None:
+    """Why the SQLite store at ``uri`` cannot be written (None when it can, or when ``uri`` is no
+    SQLite store: a tracking server answers for itself)."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = Path(uri.removeprefix("sqlite:///"))
+    if not path.parent.is_dir():
+        return f"its folder {path.parent} does not exist"
+    if path.exists() and not path.is_file():
+        return f"{path} is not a file"
+    try:  # a write lock taken and given back: a store that is read-only or no database fails here
+        with contextlib.closing(sqlite3.connect(path, timeout=30)) as database:
+            database.execute("BEGIN IMMEDIATE")
+            database.execute("PRAGMA schema_version").fetchone()
+            database.rollback()
+    except sqlite3.Error as err:
+        return f"{path}: {err}"
+    return None
+
+
+def check_tracking_store(context) -> None:
+    """Stop before anything runs, in one line naming the store and the fix, when kedro-mlflow's
+    store cannot be written (kedro-mlflow itself fails in pages of SQLAlchemy's traceback that
+    never name it)."""
+    uri = tracking_uri(context)
+    if uri is not None and (problem := store_problem(uri)) is not None:
+        raise TrackingStoreError(
+            f"the MLflow tracking store {uri} cannot be written: {problem}. Move or delete "
+            "that file (a new one is made), or point server.mlflow_tracking_uri in "
+            "conf/local/mlflow.yml at a working store; nothing has run"
+        )
+
+
+def tracking_uri(context) -> str | None:
+    """The tracking URI that kedro-mlflow will use (``server.mlflow_tracking_uri`` of the
+    environment's ``mlflow.yml``), or None without kedro-mlflow."""
+    if importlib.util.find_spec("kedro_mlflow") is None:
+        return None
+    loader = context.config_loader
+    loader.config_patterns.setdefault("mlflow", ["mlflow*", "mlflow*/**", "**/mlflow*"])
+    return (loader["mlflow"].get("server") or {}).get("mlflow_tracking_uri")
 
 
 class TrackRunNamespaces:

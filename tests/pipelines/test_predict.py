@@ -3,7 +3,9 @@ open vocabulary; the Predictor without Kedro."""
 
 import importlib.util
 import json
+import os
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import onnx
@@ -11,12 +13,15 @@ import onnxruntime
 import pandas as pd
 import pytest
 import torch
+import yaml
 from kedro.io import Version
 from PIL import Image
 
 from pvlr_kedro.datasets import TrainedModelDataset, load_run_model
+from pvlr_kedro.pipelines.export.nodes import ExportConfig
 from pvlr_kedro.pipelines.prediction.nodes import (
     PredictConfig,
+    check_parameters,
     draw_qualitative_table,
     list_images,
     load_predictor,
@@ -52,6 +57,11 @@ def trained(tmp_path_factory):
     data = sources[7].read_bytes()
     (folder / "nested/truncated.jpg").write_bytes(data[: len(data) // 2])
     return project, folder
+
+
+PREDICT_BLOCK = yaml.safe_load(
+    (Path(__file__).parents[2] / "conf/base/parameters_predict.yml").read_text()
+)["predict"]
 
 
 def predict(project, **params):
@@ -90,8 +100,10 @@ def test_every_good_image_is_scored_and_every_broken_one_listed(trained, monkeyp
     np.testing.assert_allclose(by_path.loc["turned.png"], by_path.loc["upright.png"], atol=1e-6)
     assert list(labels.columns) == ["path", "labels", "top3"] and len(labels) == 8
     assert latest(project, "data/08_reporting/predict/sheet.png/*/sheet.png").stat().st_size > 5000
-    pictures = sorted((project / "data/08_reporting/predict/attention").glob("*.png"))
-    assert len(pictures) == 8 and "nested__palette_png.png" in [p.name for p in pictures]
+    folder = latest(project, "data/08_reporting/predict/attention/*/attention")
+    assert folder.parent.name == latest(project, "data/08_reporting/predict/sheet.png/*").name
+    pictures = sorted(p.name for p in folder.glob("*.png"))
+    assert len(pictures) == 8 and "nested%2Fpalette.png.png" in pictures
     assert latest(project, "data/08_reporting/predict/qualitative.png/*/qualitative.png").exists()
 
 
@@ -224,7 +236,7 @@ def test_a_version_from_the_future_does_not_shadow_the_latest(trained, monkeypat
     future.parent.mkdir(parents=True)
     future.write_bytes(b"not a model")  # were it chosen, loading would fail
     with caplog.at_level("WARNING"):
-        assert load_run_model("data/06_models", "demo").vocabulary["names"]
+        assert load_run_model("data/06_models", "demo").model.vocabulary["names"]
     assert "dated in the future, passed over: 2999-01-01T00.00.00.000Z" in caplog.text
     future.unlink()
     future.parent.rmdir()
@@ -259,7 +271,7 @@ def test_a_classifier_learning_baseline_on_other_names_is_refused_before_scoring
 ):
     project, folder = trained
     monkeypatch.chdir(project)
-    demo = load_run_model("data/06_models", "demo")
+    demo = load_run_model("data/06_models", "demo").model
     classifier = {**demo.model_config, "kap": False, "cap": "none", "centers": "classifier"}
     state = build_model(classifier, demo.vocabulary["prompt_names"]).state_dict()
     bundle = TrainedModel(classifier, demo.vocabulary, state, state)
@@ -283,3 +295,88 @@ def test_images_with_no_label_above_the_threshold_are_reported_not_a_crash(train
     assert pd.read_csv(written, keep_default_na=False)["labels"].eq("").all()
     report = latest(project, "data/08_reporting/predict/report.md/*/report.md").read_text()
     assert f"No label reached the threshold on {len(scores)} of {len(scores)} image(s)" in report
+
+
+def test_two_predict_runs_keep_both_runs_attention_pictures_and_names_never_collide(
+    trained, monkeypatch, tmp_path
+):
+    project, folder = trained
+    monkeypatch.chdir(project)
+    images = tmp_path / "collide"
+    (images / "a").mkdir(parents=True)
+    source = Image.open(folder / "upright.png")
+    source.save(images / "a__x.png")
+    source.transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(images / "a" / "x.png")
+    for _ in range(2):
+        predict(project, images=str(images))
+    runs = sorted((project / "data/08_reporting/predict/attention").glob("*/attention"))
+    assert len(runs) >= 2
+    assert sorted(p.name for p in runs[-1].glob("*.png")) == ["a%2Fx.png.png", "a__x.png.png"]
+    assert sorted(p.name for p in runs[-2].glob("*.png")) == ["a%2Fx.png.png", "a__x.png.png"]
+
+
+def test_a_file_name_that_is_not_utf8_is_scored_under_an_escaped_name(
+    trained, monkeypatch, tmp_path
+):
+    project, folder = trained
+    monkeypatch.chdir(project)
+    images = tmp_path / "latin1"
+    images.mkdir()
+    Image.open(folder / "upright.png").save(os.fsdecode(bytes(images) + b"/caf\xe9.png"))
+    scores, skipped, labels = predict(project, images=str(images))
+    assert list(scores["path"]) == ["caf\\xe9.png"] and list(labels["path"]) == ["caf\\xe9.png"]
+    assert skipped.empty
+    pictures = latest(project, "data/08_reporting/predict/attention/*/attention")
+    assert [p.name for p in pictures.glob("*.png")] == ["caf%5Cxe9.png.png"]
+
+
+@pytest.mark.parametrize("path", ["../good/x.jpg", "/etc/hostname", "../../../../etc/passwd"])
+def test_csv_paths_never_leave_the_csvs_folder(trained, tmp_path, path):
+    _, folder = trained
+    csv = tmp_path / "listed.csv"
+    csv.write_text(f"path\nupright.png\n{path}\n")
+    with pytest.raises(
+        ValueError, match=rf"listed.csv: line 3: image path '{path}' (is absolute|leaves)"
+    ):
+        list_images(PredictConfig(images=str(csv)))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"batch_size": 0}, r"predict.batch_size=0 \(allowed: ≥ 1\)"),
+        ({"which": "foo"}, r"predict.which='foo': expected 'ema' or 'final'"),
+        ({"threshold": -0.1}, r"predict.threshold=-0.1 \(allowed: 0 < threshold < 1\)"),
+        ({"threshold": 1.0}, r"predict.threshold=1.0"),
+        ({"top_k": 0}, r"predict.top_k=0 \(allowed: ≥ 1\)"),
+        ({"device": "cuda"}, r"predict.device='cuda': this machine has no CUDA GPU"),
+        ({"classes": []}, r"predict.classes=\[\]: an empty list"),
+        ({"classes": ["dog", " "]}, r"predict.classes=.*: 1 empty or blank name"),
+    ],
+)
+def test_every_bad_predict_option_is_refused_before_any_work(options, message):
+    with pytest.raises(ValueError, match=message):
+        check_parameters({**PREDICT_BLOCK, **options})
+
+
+def test_bad_export_options_are_refused_before_any_work():
+    with pytest.raises(ValueError, match=r"export.which='foo': expected 'ema' or 'final'"):
+        ExportConfig.from_params({"which": "foo"})
+    with pytest.raises(ValueError, match=r"export.check_batch=0: .*allowed: ≥ 1"):
+        ExportConfig.from_params({"check_batch": 0})
+
+
+def test_the_version_loaded_is_logged_and_reported_and_a_wrong_one_lists_those_saved(
+    trained, monkeypatch, caplog
+):
+    project, folder = trained
+    monkeypatch.chdir(project)
+    saved = sorted(p.name for p in (project / "data/06_models/demo/model.pt").iterdir())
+    with caplog.at_level("INFO"):
+        predict(project, images=str(folder))
+    assert f"predict: run `demo`, version {saved[-1]}, ema model" in caplog.text
+    assert "initialized randomly" not in caplog.text
+    report = latest(project, "data/08_reporting/predict/report.md/*/report.md").read_text()
+    assert report.startswith(f"# Predictions of run `demo` (ema model, version {saved[-1]})")
+    with pytest.raises(FileNotFoundError, match=rf"\(version 2001\); saved versions: {saved[0]}"):
+        load_run_model("data/06_models", "demo", "2001")

@@ -2,6 +2,9 @@
 each run namespace is one nested MLflow run in the project's SQLite store, read back here."""
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +14,7 @@ from kedro.pipeline import Node
 
 from pvlr_kedro.pvlr.checkpoint import TrainedModel
 from pvlr_kedro.tracking import TrackRunNamespaces, epoch_metrics
+from tests.conftest import copy_project
 from tests.pipelines.kedro_run import latest, load, run_pipeline
 
 mlflow = pytest.importorskip("mlflow")
@@ -98,3 +102,30 @@ def test_epochs_without_an_evaluation_log_no_test_map():
         }
     )
     assert epoch_metrics(history) == {1: {"loss": 0.5}, 2: {"loss": 0.25, "test_mAP_ema": 0.75}}
+
+
+@pytest.mark.parametrize(
+    ("make", "problem"),
+    [
+        (lambda path: path.write_bytes(b"not a database, " * 512), "file is not a database"),
+        (lambda path: path.mkdir(), "is not a file"),
+    ],
+)
+def test_a_broken_store_stops_the_run_in_one_line_naming_it(tmp_path, make, problem):
+    project = copy_project(tmp_path)
+    make(project / "mlruns.db")
+    finished = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", "--pipelines=ingest_demo"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "400"},
+        timeout=300,
+        check=False,
+    )
+    assert finished.returncode != 0
+    said = [line for line in finished.stderr.splitlines() if "TrackingStoreError" in line]
+    assert said and f"sqlite:///{project / 'mlruns.db'} cannot be written" in said[-1]
+    assert problem in said[-1] and "conf/local/mlflow.yml" in said[-1]
+    assert not (project / "data/03_primary/demo").exists()  # nothing ran
+    assert "sqlalchemy" not in finished.stderr.lower()  # not SQLAlchemy's pages of traceback

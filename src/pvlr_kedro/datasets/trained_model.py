@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from kedro.io import AbstractVersionedDataset, DatasetError, Version
 from kedro.io.core import generate_timestamp
@@ -20,35 +20,47 @@ def run_model_file(models_root: str, run: str) -> str:
     return f"{models_root}/{run}/model.pt"
 
 
+class RunModel(NamedTuple):
+    """A run's saved model and the version folder it was loaded from."""
+
+    model: TrainedModel
+    version: str
+
+
 def load_run_model(
     models_root: str, run: str, version: str | None = None, parameter: str = "predict.model"
-) -> TrainedModel:
+) -> RunModel:
     """A run's saved model as the catalog's ``<run>.model`` holds it: the latest version, or
-    ``version``.
+    ``version``; a version that does not exist is an error listing those that do.
 
     A version folder dated in the future (a clock set wrong, a copied folder) would shadow the
     real latest one: it is named in a warning and passed over.
     """
     filepath = run_model_file(models_root, run)
-    version = version or latest_past_version(Path(filepath))
-    dataset = TrainedModelDataset(filepath, version=Version(version, None))
-    if not dataset.exists():
+    chosen = version or latest_past_version(Path(filepath))
+    dataset = TrainedModelDataset(filepath, version=Version(chosen, None))
+    if chosen is None or not dataset.exists():
+        saved = saved_versions(Path(filepath))
         raise FileNotFoundError(
             f"{parameter}: no saved model for run `{run}` under {filepath}"
-            f"{f' (version {version})' if version else ''}: train it first"
+            + (f" (version {version})" if version else "")
+            + (f"; saved versions: {', '.join(saved)}" if saved else ": train it first")
         )
-    return dataset.load()
+    return RunModel(dataset.load(), chosen)
+
+
+def saved_versions(folder: Path) -> list[str]:
+    """The version folders of ``folder`` that hold a saved file, oldest first."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.name for p in folder.iterdir() if (p / folder.name).is_file())
 
 
 def latest_past_version(folder: Path) -> str | None:
     """The newest version folder of ``folder`` not dated after now; future ones are named in a
     warning."""
     now = generate_timestamp()
-    versions = (
-        sorted(p.name for p in folder.iterdir() if (p / folder.name).is_file())
-        if folder.is_dir()
-        else []
-    )
+    versions = saved_versions(folder)
     future = [v for v in versions if v > now]
     if future:
         log.warning(

@@ -10,6 +10,7 @@ are resized to the requested grid — the ResNet attention pool's as well as the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import zipfile
@@ -26,6 +27,23 @@ open_clip.add_model_config(Path(__file__).parent / "model_configs")
 log = logging.getLogger(__name__)
 
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".bin", ".safetensors", ".npz")
+
+
+class _RandomInitNotice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No pretrained weights loaded for model")
+
+
+@contextlib.contextmanager
+def weights_loaded_afterwards():
+    """Within: open_clip's "No pretrained weights loaded … initialized randomly" is not logged,
+    for a model whose weights the caller loads right after (a saved bundle)."""
+    notice, root = _RandomInitNotice(), logging.getLogger()
+    root.addFilter(notice)
+    try:
+        yield
+    finally:
+        root.removeFilter(notice)
 
 
 def create_clip(

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from pvlr_kedro.pvlr.atomic import atomic_write
+from pvlr_kedro.pvlr.backbone import weights_loaded_afterwards
 from pvlr_kedro.pvlr.config import PVLRConfig
 from pvlr_kedro.pvlr.model import PVLR
 
@@ -151,11 +152,12 @@ class TrainedModel:
     def build(self, which: str = "ema"):
         config = dataclasses.replace(PVLRConfig.from_params(self.model_config), pretrained=None)
         state = {"ema": self.ema_state, "final": self.final_state}[which]
-        model = PVLR(
-            config,
-            self.vocabulary["prompt_names"],
-            hard_prompt_embeddings=state.get("hard_prompt_embeddings"),
-        )
+        with weights_loaded_afterwards():  # no "initialized randomly": the bundle's come next
+            model = PVLR(
+                config,
+                self.vocabulary["prompt_names"],
+                hard_prompt_embeddings=state.get("hard_prompt_embeddings"),
+            )
         model.load_state_dict(state)
         return model.eval()
 

@@ -53,7 +53,11 @@ class Predictor:
         batch_size: int = 32,
         device: str = "auto",
         amp: bool = True,
+        version: str | None = None,
     ) -> None:
+        """``version``: the saved model's version, where it came from a versioned catalog entry
+        (the reports name it)."""
+        self.version = version
         self.device = torch.device(
             ("cuda" if torch.cuda.is_available() else "cpu") if device == "auto" else device
         )

@@ -6,6 +6,7 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
@@ -22,8 +23,15 @@ class ExportConfig:
 
     model: str = "demo"
     model_version: str | None = None
-    which: str = "ema"
+    which: Literal["ema", "final"] = "ema"
     check_batch: int = 4
+
+    def __post_init__(self) -> None:
+        if self.check_batch < 1:
+            raise ValueError(
+                f"export.check_batch={self.check_batch!r}: the images onnxruntime checks the "
+                "export on (allowed: ≥ 1)"
+            )
 
     @classmethod
     def from_params(cls, params: dict) -> ExportConfig:
@@ -34,7 +42,7 @@ def export_model(export: dict, models_root: str) -> dict:
     """The run's model (under ``models_root``) as ONNX bytes, checked against PyTorch, and the
     README that goes beside it."""
     config = ExportConfig.from_params(export)
-    trained = load_run_model(
+    trained, version = load_run_model(
         models_root, config.model, config.model_version, parameter="export.model"
     )
     model = trained.build(config.which)
@@ -43,8 +51,10 @@ def export_model(export: dict, models_root: str) -> dict:
         difference = export_onnx(model, path, config.check_batch)
         onnx = path.read_bytes()
     log.info(
-        "export: %s as ONNX (%.1f MB); largest difference from PyTorch on %d images: %.2e",
+        "export: %s (version %s) as ONNX (%.1f MB); largest difference from PyTorch on %d "
+        "images: %.2e",
         config.model,
+        version,
         len(onnx) / 2**20,
         config.check_batch,
         difference,
@@ -52,15 +62,18 @@ def export_model(export: dict, models_root: str) -> dict:
     return {
         "run": config.model,
         "onnx": onnx,
-        "readme": _readme(config, trained.vocabulary["names"], model.config.image_size, difference),
+        "readme": _readme(
+            config, version, trained.vocabulary["names"], model.config.image_size, difference
+        ),
     }
 
 
-def _readme(config: ExportConfig, names: list[str], size: int, difference: float) -> str:
+def _readme(
+    config: ExportConfig, version: str, names: list[str], size: int, difference: float
+) -> str:
     return "\n".join(
         [
-            f"# `{config.model}` as ONNX ({config.which} model, version "
-            f"{config.model_version or 'latest'})",
+            f"# `{config.model}` as ONNX ({config.which} model, version {version})",
             "",
             f"- input `images`: float32, N×3×{size}×{size} (N any), RGB resized to {size}×{size} "
             "(square, bicubic, no crop) and normalised with CLIP's mean "

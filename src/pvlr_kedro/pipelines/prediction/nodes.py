@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import logging
+import os
+import urllib.parse
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 import pandas as pd
 from PIL import Image
 from tqdm.auto import tqdm
 
 from pvlr_kedro.datasets import load_run_model
+from pvlr_kedro.ingest.records import safe_relative_path
 from pvlr_kedro.pvlr import Predictor
 from pvlr_kedro.pvlr.images import image_files, load_rgb
 from pvlr_kedro.pvlr.model import CannotScoreNames
 from pvlr_kedro.pvlr.params import from_params
 from pvlr_kedro.pvlr.predictor import ATTENTION_MAPS
+from pvlr_kedro.pvlr.training import device_unavailable
 from pvlr_kedro.reporting import pictures
 
 log = logging.getLogger(__name__)
@@ -23,12 +28,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PredictConfig:
-    """The ``predict:`` parameter block (see ``conf/base/parameters_predict.yml``)."""
+    """The ``predict:`` parameter block (see ``conf/base/parameters_predict.yml``), checked whole
+    when built: ranges, choices, the device against this machine, the class names."""
 
     images: str = "data/01_raw/predict"
     model: str = "demo"
     model_version: str | None = None
-    which: str = "ema"
+    which: Literal["ema", "final"] = "ema"
     classes: list[str] | str | None = None
     threshold: float = 0.5
     top_k: int = 3
@@ -38,6 +44,28 @@ class PredictConfig:
     attention_images: int = 16
     sheet_images: int = 36
     baseline: str | None = None
+
+    def __post_init__(self) -> None:
+        ranges = {
+            "threshold": (0 < self.threshold < 1, "0 < threshold < 1"),
+            "top_k": (self.top_k >= 1, "≥ 1"),
+            "batch_size": (self.batch_size >= 1, "≥ 1"),
+            "attention_images": (self.attention_images >= 0, "≥ 0"),
+            "sheet_images": (self.sheet_images >= 0, "≥ 0"),
+        }
+        problems = [
+            f"predict.{key}={getattr(self, key)!r} (allowed: {allowed})"
+            for key, (ok, allowed) in ranges.items()
+            if not ok
+        ]
+        if (unavailable := device_unavailable(self.device)) is not None:
+            problems.append(f"predict.device={self.device!r}: {unavailable}")
+        for key in ("classes", "explain"):
+            names = getattr(self, key)
+            if isinstance(names, list) and (problem := names_problem(names)) is not None:
+                problems.append(f"predict.{key}={names!r}: {problem}")
+        if problems:
+            raise ValueError(f"invalid predict parameters: {'; '.join(problems)}")
 
     @classmethod
     def from_params(cls, params: dict) -> PredictConfig:
@@ -53,16 +81,29 @@ class PredictConfig:
                 f"predict.classes: no file {path} (give a list of names, or a text file with "
                 f"one name a line)"
             )
-        return [
+        names = [
             line.strip()
             for line in path.read_text(encoding="utf-8-sig").splitlines()
             if line.strip()
         ]
+        if not names:
+            raise ValueError(f"predict.classes: {path} lists no class name (one name a line)")
+        return names
+
+
+def names_problem(names: list[str]) -> str | None:
+    """Why a list of class names cannot be scored (None when it can)."""
+    if not names:
+        return "an empty list (give at least one name, or null for the trained vocabulary)"
+    blank = [name for name in names if not name.strip()]
+    return f"{len(blank)} empty or blank name(s)" if blank else None
 
 
 def check_parameters(predict: dict) -> PredictConfig:
-    """The ``predict:`` block, checked once (an unknown key or a wrong type names itself)."""
-    return PredictConfig.from_params(predict)
+    """The ``predict:`` block, checked once before any work (an unknown key, a wrong type, a value
+    out of range, a device this machine lacks: each names itself); a class file is read here."""
+    config = PredictConfig.from_params(predict)
+    return replace(config, classes=config.class_list())
 
 
 def load_predictor(config: PredictConfig, models_root: str) -> Predictor:
@@ -87,10 +128,11 @@ def baseline_config(config: PredictConfig, classes: list[str]) -> PredictConfig:
 
 def run_predictor(config: PredictConfig, models_root: str, run: str | None = None) -> Predictor:
     """The predictor of run ``run`` (else ``predict.model``) on ``predict.classes``."""
-    trained = load_run_model(models_root, run or config.model, config.model_version)
+    trained, version = load_run_model(models_root, run or config.model, config.model_version)
     predictor = Predictor.from_bundle(
-        trained, config.which, batch_size=config.batch_size, device=config.device
+        trained, config.which, batch_size=config.batch_size, device=config.device, version=version
     )
+    log.info("predict: run `%s`, version %s, %s model", run or config.model, version, config.which)
     predictor.use_classes(config.class_list())
     if predictor.new_classes:
         log.info(
@@ -113,7 +155,7 @@ def list_images(config: PredictConfig) -> pd.DataFrame:
         files = image_files(source)
         table = pd.DataFrame(
             {
-                "path": [f.relative_to(source).as_posix() for f in files],
+                "path": [shown_path(f.relative_to(source)) for f in files],
                 "file": files,
                 "labels": None,
             }
@@ -127,6 +169,12 @@ def list_images(config: PredictConfig) -> pd.DataFrame:
     return table
 
 
+def shown_path(relative: Path) -> str:
+    """An image's path as the outputs show it: as named, where the name is UTF-8; a file name in
+    another encoding keeps its other bytes as ``\\xNN`` escapes (``caf\\xe9.jpg``)."""
+    return os.fsencode(relative.as_posix()).decode("utf-8", "backslashreplace")
+
+
 def _listed_images(csv: Path) -> pd.DataFrame:
     table = pd.read_csv(csv, encoding="utf-8-sig", dtype=str, keep_default_na=False)
     if "path" not in table:
@@ -136,8 +184,12 @@ def _listed_images(csv: Path) -> pd.DataFrame:
         if "labels" in table
         else None
     )
+    inside = [  # as training's ingestion: relative to the CSV, never leaving its folder
+        safe_relative_path(path, where=f"{csv}: line {line}")
+        for line, path in enumerate(table["path"], start=2)
+    ]
     return pd.DataFrame(
-        {"path": table["path"], "file": [csv.parent / p for p in table["path"]], "labels": labels}
+        {"path": table["path"], "file": [csv.parent / p for p in inside], "labels": labels}
     )
 
 
@@ -211,15 +263,16 @@ def draw_attention(
         maps = {
             ATTENTION_MAPS[key]: grid for key, grid in predictor.attention(picture, chosen).items()
         }
-        out[_partition(row["path"])] = pictures.attention_overlay(
+        out[picture_name(row["path"])] = pictures.attention_overlay(
             picture, maps, chosen, [values[name] for name in chosen]
         )
     return out
 
 
-def _partition(path: str) -> str:
-    """``nested/a.jpg`` → ``nested__a_jpg``: one flat, unique name per image."""
-    return Path(path).as_posix().replace("/", "__").replace(".", "_")
+def picture_name(path: str) -> str:
+    """One flat file name per image path, never two alike: the path percent-escaped
+    (``nested/a.jpg`` → ``nested%2Fa.jpg``, ``a__x.jpg`` stays itself, ``%`` → ``%25``)."""
+    return urllib.parse.quote(path, safe="")
 
 
 def _files(images: pd.DataFrame) -> dict:
@@ -268,7 +321,7 @@ def prediction_report(
     skipped."""
     lines = [
         f"# Predictions of run `{config.model}` ({config.which} model, version "
-        f"{config.model_version or 'latest'})",
+        f"{predictor.version})",
         "",
         f"Images: {len(scores)} scored, {len(skipped)} skipped (unreadable; listed in "
         f"predict.skipped) from `{config.images}`.",
