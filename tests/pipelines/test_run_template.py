@@ -38,12 +38,13 @@ KEPT = ["demo.annotations", "demo.vocabulary", "demo.recipe", "demo.scores", "de
 def catalog(tmp_path_factory):
     folder = tmp_path_factory.mktemp("template")
     with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(folder)  # checkpoints go under the working directory
+        patch.chdir(folder)
         catalog = DataCatalog()
         catalog["params:demo"] = {**BENCHMARK, "root": str(folder / "demo")}
         catalog["params:paper"] = {"train": {"ema_decay": 0.5}}
         catalog["params:smoke"] = True
         catalog["params:image_cache_root"] = str(folder / "cache")
+        catalog["params:models_root"] = str(folder / "models")
         for name in KEPT:  # intermediate outputs kept for the tests (the runner frees memory)
             catalog[name] = PickleDataset(filepath=str(folder / f"{name}.pkl"))
         layers = ["params:paper", "params:demo"]
