@@ -15,13 +15,17 @@ import logging
 import math
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import open_clip
 import torch
 import torch.nn.functional as F
 from open_clip.modified_resnet import ModifiedResNet
+from open_clip.timm_model import TimmModel
 from open_clip.transformer import VisionTransformer
 from torch import nn
+
+from pvlr_kedro.pvlr.towers import tower_support
 
 open_clip.add_model_config(Path(__file__).parent / "model_configs")
 log = logging.getLogger(__name__)
@@ -70,10 +74,20 @@ def create_clip(
 
 
 def uses_quick_gelu(backbone: str, weights: str | None, quick_gelu: bool | None) -> bool:
-    """QuickGELU as asked, else as the open_clip tag was trained (OpenAI's weights need it).
+    """The activation the network gets: QuickGELU where open_clip's config says so (the
+    ``*-quickgelu`` names: it always wins, so ``quick_gelu: false`` there is an error), else as
+    asked, else as the open_clip tag was trained (OpenAI's weights need it).
 
     A local checkpoint says nothing of its activation: unset, it gets GELU, with a warning.
     """
+    if tower_support(backbone).quick_gelu:
+        if quick_gelu is False:
+            raise ValueError(
+                f"model.quick_gelu=false contradicts model.backbone={backbone!r}, whose open_clip "
+                "config builds QuickGELU whatever is asked: drop model.quick_gelu, or name the "
+                "model without -quickgelu"
+            )
+        return True
     if quick_gelu is not None:
         return quick_gelu
     if weights is None:
@@ -151,10 +165,13 @@ def resize_visual_positions(visual: nn.Module, image_size: int) -> None:
         )
         visual.grid_size = (grid, grid)
         visual.image_size = (image_size, image_size)
+    elif isinstance(visual, TimmModel):  # a ConvNeXt: convolutions only, any multiple of 32
+        _require_multiple(image_size, visual.trunk.feature_info[-1]["reduction"], "ConvNeXt")
+        visual.image_size = (image_size, image_size)
     else:
         raise ValueError(
-            f"unsupported image tower {type(visual).__name__}: PVLR needs a ResNet or ViT CLIP "
-            "tower"
+            f"unsupported image tower {type(visual).__name__}: PVLR needs a ResNet, ViT or "
+            "ConvNeXt CLIP tower"
         )
 
 
@@ -181,24 +198,38 @@ def interpolate_grid(embedding: torch.Tensor, height: int, width: int) -> torch.
 
 
 class VisualTokens(nn.Module):
-    """Dense visual tokens X (B×M×d) in CLIP's joint space, the tower fine-tuned.
+    """Dense visual tokens X (B×M×d) in CLIP's joint space, the tower fine-tuned; each family's
+    cells through the very layers its pooled embedding goes through, so X lives where the
+    label embeddings do.
 
     ResNet: the layer-4 map, positional embedding added, through the attention pool's value
-    and output projections at every position (the DualCoOp / MaskCLIP way). ViT: the output
-    tokens after ``ln_post``, projected by ``proj``.
+    and output projections at every position (the DualCoOp / MaskCLIP way). ViT: the patch
+    tokens through the final norm (``ln_post``) and the projection ``proj``. ConvNeXt (a timm
+    trunk): the final feature map, cell by cell through the head's norm and the tower's
+    projection (the pooled embedding is the same layers after average pooling).
     """
 
-    def __init__(self, visual: ModifiedResNet | VisionTransformer) -> None:
+    visual: Any  # ModifiedResNet | VisionTransformer | TimmModel
+
+    def __init__(self, visual: nn.Module) -> None:
         super().__init__()
         self.visual = visual
         self.is_resnet = isinstance(visual, ModifiedResNet)
-        if not self.is_resnet:
+        self.is_timm = isinstance(visual, TimmModel)
+        if isinstance(visual, VisionTransformer):
             visual.output_tokens = True
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        if not self.is_resnet:
-            _, tokens = self.visual(images)  # B×M×width
-            return tokens @ self.visual.proj  # B×M×d
+        if self.is_resnet:
+            return self._resnet_tokens(images)
+        if self.is_timm:
+            return self._convnext_tokens(images)
+        _, tokens = self.visual(images)  # B×M×width
+        if self.visual.final_ln_after_pool:  # the tokens come out before ln_post there
+            tokens = self.visual.ln_post(tokens)
+        return tokens @ self.visual.proj  # B×M×d
+
+    def _resnet_tokens(self, images: torch.Tensor) -> torch.Tensor:
         v = self.visual
         x = v.layer4(v.layer3(v.layer2(v.layer1(v.stem(images)))))  # B×C×h×w
         height, width = x.shape[-2:]
@@ -206,3 +237,11 @@ class VisualTokens(nn.Module):
         positions = interpolate_grid(v.attnpool.positional_embedding, height, width)  # (1+h·w)×C
         x = x + positions[1:].to(x.dtype)
         return v.attnpool.c_proj(v.attnpool.v_proj(x))  # B×M×d
+
+    def _convnext_tokens(self, images: torch.Tensor) -> torch.Tensor:
+        trunk = self.visual.trunk
+        x = trunk.forward_features(images)  # B×C×h×w
+        x = getattr(trunk.head, "norm", nn.Identity())(x)  # LayerNorm2d: over C, cell by cell
+        x = x.flatten(2).transpose(1, 2)  # B×(h·w)×C
+        x = trunk.head.fc(trunk.head.pre_logits(x))  # the trunk's own (Identity in open_clip)
+        return self.visual.head(x)  # B×M×d: open_clip's projection (linear or MLP), per cell

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from pvlr_kedro.pvlr.atomic import atomic_write
-from pvlr_kedro.pvlr.backbone import weights_loaded_afterwards
+from pvlr_kedro.pvlr.backbone import uses_quick_gelu, weights_loaded_afterwards
 from pvlr_kedro.pvlr.config import PVLRConfig
 from pvlr_kedro.pvlr.model import PVLR
 
@@ -149,8 +149,17 @@ class TrainedModel:
     final_state: dict
     ema_state: dict
 
+    def rebuilt_config(self) -> PVLRConfig:
+        """The model config to rebuild with: no weights to load (the bundle has them). A bundle
+        saved before the activation was resolved (``quick_gelu: null``) gets it from its stored
+        weights tag (open_clip's metadata, no download)."""
+        stored = PVLRConfig.from_params(self.model_config)
+        activation = uses_quick_gelu(stored.backbone, stored.pretrained, stored.quick_gelu)
+        return dataclasses.replace(stored, pretrained=None, quick_gelu=activation)
+
     def build(self, which: str = "ema"):
-        config = dataclasses.replace(PVLRConfig.from_params(self.model_config), pretrained=None)
+        """The trained network, rebuilt with no download: the weights are the bundle's."""
+        config = self.rebuilt_config()
         state = {"ema": self.ema_state, "final": self.final_state}[which]
         with weights_loaded_afterwards():  # no "initialized randomly": the bundle's come next
             model = PVLR(

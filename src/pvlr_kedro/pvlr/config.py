@@ -14,6 +14,7 @@ import open_clip
 
 from pvlr_kedro.pvlr.backbone import resolve_weights, uses_quick_gelu
 from pvlr_kedro.pvlr.params import from_params
+from pvlr_kedro.pvlr.towers import refusal, tower_support
 
 CAP_MODES = ("soft", "hard", "pre_interaction", "none")
 CENTER_MODES = ("label", "classifier")
@@ -78,6 +79,8 @@ class PVLRConfig:
             f"model.backbone {self.backbone!r} is not an open_clip model name (RN50, RN101, "
             "ViT-B-32, ViT-B-16, pvlr-tiny-rn, …: open_clip.list_models())",
         )
+        support = tower_support(self.backbone)
+        _require(support.usable, refusal(support))
         _require(self.cap in CAP_MODES, f"model.cap must be one of {CAP_MODES}, not {self.cap!r}")
         _require(
             self.centers in CENTER_MODES,
@@ -112,8 +115,8 @@ class PVLRConfig:
         notes: list[str] = []
         # a missing file or an unknown tag fails here, before any work
         resolve_weights(self.backbone, self.pretrained)
-        if self.quick_gelu is None:
-            changes["quick_gelu"] = uses_quick_gelu(self.backbone, self.pretrained, None)
+        # what the network has: the config's QuickGELU, an explicit choice, or the weights tag's
+        changes["quick_gelu"] = uses_quick_gelu(self.backbone, self.pretrained, self.quick_gelu)
         missing = [
             name
             for name, off in (

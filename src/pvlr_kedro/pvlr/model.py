@@ -27,7 +27,13 @@ from pvlr_kedro.pvlr.config import PVLRConfig
 from pvlr_kedro.pvlr.dma import ClassifierHead, DualModalAttention, SimilarityHead
 from pvlr_kedro.pvlr.ifm import ChannelInteraction, RelationAggregation, kcr_loss
 from pvlr_kedro.pvlr.kap import KnowledgeAwarePrompting, hard_prompts
-from pvlr_kedro.pvlr.text import CLIPTextEncoder, HFTextEncoder, TextEncoder, encode_texts
+from pvlr_kedro.pvlr.text import (
+    CLIPTextEncoder,
+    HFTextEncoder,
+    TextEncoder,
+    encode_texts,
+    joint_dim,
+)
 
 log = logging.getLogger(__name__)
 # ``PVLR.labels``' inputs: the training vocabulary's text features and the scored names' (None
@@ -72,7 +78,7 @@ class PVLR(nn.Module):
         self.trained_names = list(class_names)  # the training vocabulary, fixed
         clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
         self.visual_tokens = VisualTokens(clip.visual)
-        dim = clip.text_projection.shape[1]
+        dim = joint_dim(clip)
         # frozen; kept so that any class name can be encoded
         self.text_encoder = make_text_encoder(config, clip)
         self.label_projection = (
