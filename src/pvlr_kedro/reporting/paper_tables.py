@@ -33,8 +33,8 @@ def columns_of(spec: dict, results: dict, benchmark: str) -> list[str]:
     """The table's columns; ``per_class`` (Table 2) means the run's own classes, then mAP."""
     if spec["columns"] != "per_class":
         return list(spec["columns"])
-    first = next(r for (b, _), r in results.items() if b == benchmark)
-    return [*first["metrics"]["ema"]["ap"], "mAP"]
+    first = next((r for (b, _), r in results.items() if b == benchmark and r), None)
+    return [*(first["metrics"]["ema"]["ap"] if first else ()), "mAP"]
 
 
 def paper_value(spec: dict, benchmark: str, row: str, column: str, columns: list[str]):
@@ -54,7 +54,7 @@ def build_table(spec: dict, results: dict) -> pd.DataFrame:
         columns = columns_of(spec, results, benchmark)
         for column in columns:
             ours, paper = (
-                our_value(column, result),
+                None if result is None else our_value(column, result),
                 paper_value(spec, benchmark, row, column, columns),
             )
             record[f"{benchmark} {column} ours"] = ours
@@ -98,6 +98,13 @@ def markdown_report(
         _cells(table),
         "",
     ]
+    missing = [
+        f"{benchmark}: {spec['rows'][row].get('label', row)}"
+        for (benchmark, row), result in results.items()
+        if not result
+    ]
+    if missing:
+        lines += [f"Missing rows (no results: not run, or failed): {', '.join(missing)}.", ""]
     if spec.get("ratio"):
         lines += _step_time_ratio(spec, results)
     lines += ["## What it was run on", "", _run_info(spec, summaries, results), ""]
@@ -169,6 +176,8 @@ def _text_positions(context: int | None) -> str:
 def _run_info(spec: dict, summaries: dict, results: dict) -> str:
     info = {}
     for (benchmark, row), result in results.items():
+        if result is None:
+            continue
         model, train, summary = result["recipe"].model, result["recipe"].train, summaries[benchmark]
         history = result["history"]
         info[f"{benchmark}: {spec['rows'][row].get('label', row)}"] = {
@@ -185,7 +194,8 @@ def _run_info(spec: dict, summaries: dict, results: dict) -> str:
 
 
 def plot(spec: dict, results: dict):
-    """Figures 4 and 5 as pictures: bars per row, or mAP against λ."""
+    """Figures 4 and 5 as pictures: bars per row, or mAP against λ (rows with results)."""
+    results = {key: result for key, result in results.items() if result}
     if spec.get("plot") == "lambda":
         points: dict[str, list[tuple[float, float]]] = {b: [] for b, _ in results}
         for (benchmark, _), result in results.items():

@@ -54,12 +54,13 @@ def report_paper_table(
     ``<table>.<benchmark>.<row>.<part>``: the report's Markdown, its CSV table and, for figures, a
     picture."""
     summaries = {benchmark: datasets[f"{benchmark}.ingestion_summary"] for benchmark in benchmarks}
-    results = {
-        (benchmark, row): {part: datasets[f"{table}.{benchmark}.{row}.{part}"] for part in parts}
+    # a row without results (a cluster job that failed: ``kedro cluster report``) is None
+    results: dict[tuple[str, str], dict | None] = {
+        (benchmark, row): row_result(datasets, f"{table}.{benchmark}.{row}", parts)
         for benchmark, row in rows
     }
     frame = paper_tables.build_table(spec, results)
-    smoke = smoke or any(result["recipe"].smoke for result in results.values())
+    smoke = smoke or any(result["recipe"].smoke for result in results.values() if result)
     outputs = {
         "report_markdown": paper_tables.markdown_report(
             table, spec, smoke=smoke, summaries=summaries, results=results, table=frame
@@ -69,3 +70,9 @@ def report_paper_table(
     if spec.get("plot"):
         outputs["report_plot"] = paper_tables.plot(spec, results)
     return outputs
+
+
+def row_result(datasets: dict, run: str, parts: tuple[str, ...]) -> dict | None:
+    """A row's results by part, or None where it has none (its metrics missing)."""
+    result = {part: datasets[f"{run}.{part}"] for part in parts}
+    return None if result["metrics"] is None else result

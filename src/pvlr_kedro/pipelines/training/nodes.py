@@ -17,6 +17,7 @@ from pvlr_kedro.pvlr.checkpoint import TrainedModel, fingerprint
 from pvlr_kedro.pvlr.data import Augmentation, ImageFiles, MultiLabelImages, multi_hot
 from pvlr_kedro.pvlr.distributed import launch
 from pvlr_kedro.pvlr.image_cache import LOSSLESS_STORES, CachedImages, build_image_cache
+from pvlr_kedro.pvlr.locks import exclusive
 from pvlr_kedro.pvlr.metrics import EvalConfig, chance_map, multilabel_metrics
 from pvlr_kedro.pvlr.model import encode_hard_prompt_embeddings
 from pvlr_kedro.pvlr.recipe import Recipe
@@ -65,14 +66,16 @@ def cache_images(
         annotations["image_id"].astype(str).tolist(),
         size,
     )
-    build_image_cache(
-        folder,
-        files,
-        store=store,
-        signature=image_source["signature"],
-        workers=os.cpu_count() or 1,
-        progress=recipe.train.progress_bar,
-    )
+    # runs at once on one benchmark (rows, cluster jobs): one builds, the others wait and reuse
+    with exclusive(folder.with_name(folder.name + ".lock"), f"image cache {folder}"):
+        build_image_cache(
+            folder,
+            files,
+            store=store,
+            signature=image_source["signature"],
+            workers=os.cpu_count() or 1,
+            progress=recipe.train.progress_bar,
+        )
     return {"store": store, "size": size, "folder": str(folder)}
 
 
