@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Set-up and the whole test suite, as the README says and CI runs it:
-# Debian's chromium for the lineage test (installed when missing and we are root), the
-# virtual environment with the project and its test and mlflow extras, the linters (ruff's
-# lint and format check, mypy), then pytest.
+# Debian's chromium for the lineage test and slurm-wlm and munge for the cluster tests (installed
+# when missing), the virtual environment with the project and its test and mlflow extras, the
+# linters (ruff's lint and format check, mypy), then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
+bash scripts/slurm.sh install  # slurm-wlm and munge: the cluster tests start a private Slurm
 python3 -m venv .venv
 .venv/bin/pip install -q -e ".[test,mlflow]"  # with the optional extras that tests cover
 .venv/bin/ruff check .

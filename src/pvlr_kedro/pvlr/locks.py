@@ -29,7 +29,7 @@ def exclusive(path: Path, what: str):
         except BlockingIOError:
             handle.seek(0)
             holder = handle.read().strip() or "another run"
-            log.info("%s: waiting for %s (held by %s; lock %s)", what, holder, holder, path)
+            log.info("%s: another run builds it; waiting (lock %s, held by %s)", what, path, holder)
             started = time.monotonic()
             fcntl.flock(handle, fcntl.LOCK_EX)
             log.info("%s: lock %s taken after %.0f s", what, path, time.monotonic() - started)
