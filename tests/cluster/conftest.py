@@ -1,9 +1,7 @@
 """A private single-node Slurm (scripts/slurm.sh), started for the cluster tests and stopped
 after them; the test command installs its Debian packages."""
 
-import os
 import subprocess
-import sys
 import time
 
 import pytest
@@ -29,21 +27,6 @@ def slurm(tmp_path_factory, monkeypatch_session):
 def monkeypatch_session():
     with pytest.MonkeyPatch.context() as patch:
         yield patch
-
-
-def kedro(project, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
-    """``kedro <arguments>`` in ``project``, as a person types it."""
-    done = subprocess.run(
-        [sys.executable, "-m", "kedro", *arguments],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=300,
-        check=False,
-    )
-    assert not check or done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    return done
 
 
 def wait_for_queue(jobs: list[str] | None = None, seconds: int = 600) -> None:

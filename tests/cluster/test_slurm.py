@@ -9,9 +9,9 @@ import time
 import pandas as pd
 import pytest
 
-from tests.cluster.conftest import kedro, wait_for_queue
+from tests.cluster.conftest import wait_for_queue
 from tests.conftest import copy_project
-from tests.pipelines.kedro_run import latest
+from tests.pipelines.kedro_run import kedro, latest
 
 pytestmark = pytest.mark.slow
 

@@ -1,5 +1,9 @@
-"""Run a registered pipeline through a real KedroSession, as `kedro run` does."""
+"""Run a registered pipeline through a real KedroSession, as `kedro run` does, or a `kedro`
+command in a process of its own, as a person types it."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from kedro.framework.session import KedroSession
@@ -38,3 +42,18 @@ def latest(project: Path, pattern: str) -> Path:
     found = sorted(project.glob(pattern))
     assert found, pattern
     return found[-1]
+
+
+def kedro(project: Path, *arguments: str, check: bool = True) -> subprocess.CompletedProcess:
+    """``kedro <arguments>`` in ``project``, in a process of its own (wide lines in its log)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "kedro", *arguments],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "400"},
+        timeout=300,
+        check=False,
+    )
+    assert not check or done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done

@@ -2,9 +2,6 @@
 each run namespace is one nested MLflow run in the project's SQLite store, read back here."""
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +12,7 @@ from kedro.pipeline import Node
 from pvlr_kedro.pvlr.checkpoint import TrainedModel
 from pvlr_kedro.tracking import TrackRunNamespaces, epoch_metrics
 from tests.conftest import copy_project
-from tests.pipelines.kedro_run import latest, load, run_pipeline
+from tests.pipelines.kedro_run import kedro, latest, load, run_pipeline
 
 mlflow = pytest.importorskip("mlflow")
 
@@ -114,15 +111,7 @@ def test_epochs_without_an_evaluation_log_no_test_map():
 def test_a_broken_store_stops_the_run_in_one_line_naming_it(tmp_path, make, problem):
     project = copy_project(tmp_path)
     make(project / "mlruns.db")
-    finished = subprocess.run(
-        [sys.executable, "-m", "kedro", "run", "--pipelines=ingest_demo"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "400"},
-        timeout=300,
-        check=False,
-    )
+    finished = kedro(project, "run", "--pipelines=ingest_demo", check=False)
     assert finished.returncode != 0
     said = [line for line in finished.stderr.splitlines() if "TrackingStoreError" in line]
     assert said and f"sqlite:///{project / 'mlruns.db'} cannot be written" in said[-1]
