@@ -128,7 +128,7 @@ class PVLR(nn.Module):
 
     @property
     def uses_bare_names(self) -> bool:
-        """ "Label Rep.": no prompting, the frozen embeddings of the bare names are the labels."""
+        """The reference "Label Rep.": no prompting, the bare names' frozen embeddings."""
         return not self.config.kap and self.config.cap == "none"
 
     def _register_label_inputs(self, hard_prompt_embeddings: torch.Tensor | None) -> None:
