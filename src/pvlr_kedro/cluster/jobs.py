@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -192,6 +193,11 @@ def plan_jobs(run_set: str, rows: list[Row], logs: Path, settings, invocation) -
 def submit(jobs: list[Job], folder: Path, rows: list[Row]) -> dict:
     """``sbatch`` each job (scripts kept under ``folder/scripts``), its dependencies by job id; the
     record (job ids, the array task of each row) appended to ``folder/submissions.json``."""
+    if shutil.which("sbatch") is None:
+        raise RuntimeError(
+            "sbatch not found: submit from a machine with Slurm's commands (the cluster's login "
+            "node), or print the scripts with --dry-run"
+        )
     scripts = folder / "scripts"
     scripts.mkdir(parents=True, exist_ok=True)
     ids: dict[str, str] = {}
