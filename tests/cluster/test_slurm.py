@@ -5,13 +5,16 @@ resubmits nothing; a multi-node row's script."""
 import json
 import subprocess
 import time
+from types import SimpleNamespace
 
 import pandas as pd
 import pytest
+from click.testing import CliRunner
 
+from pvlr_kedro.cli import cli
 from tests.cluster.conftest import wait_for_queue
 from tests.conftest import copy_project
-from tests.pipelines.kedro_run import kedro, latest
+from tests.pipelines.kedro_run import latest
 
 pytestmark = pytest.mark.slow
 
@@ -23,6 +26,16 @@ resumable:
   rows:
     long: {train: {epochs: 8}}
 """
+
+
+def kedro(project, *arguments: str) -> SimpleNamespace:
+    """``kedro <arguments>`` for the project commands, in this process (no interpreter start-up
+    per command), from the project's folder."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)
+        result = CliRunner().invoke(cli, list(arguments), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return SimpleNamespace(stdout=result.output)
 
 
 def submitted(output: str) -> dict[str, str]:

@@ -25,6 +25,8 @@ def build_and_log(annotations, source, cache_root, log_file) -> None:
 
 
 def test_two_runs_at_once_build_the_cache_once(tmp_path):
+    """Both runs start while the cache's lock is held (as by a third run): both wait, then one
+    builds and the other reuses."""
     table, _, summary = generated_demo(tmp_path / "demo", 40, 8)
     source = {
         "root": str(tmp_path / "demo"),
@@ -37,14 +39,19 @@ def test_two_runs_at_once_build_the_cache_once(tmp_path):
         context.Process(target=build_and_log, args=(table, source, str(tmp_path / "cache"), log))
         for log in logs
     ]
-    for run in runs:
-        run.start()
+    with exclusive(tmp_path / "cache/demo/64px-uint8.lock", "the test"):
+        for run in runs:
+            run.start()
+        deadline = time.monotonic() + 120
+        while not all(log.exists() and "waiting" in log.read_text() for log in logs):
+            assert time.monotonic() < deadline, "the runs did not wait for the lock"
+            time.sleep(0.1)
     for run in runs:
         run.join(timeout=300)
     assert [run.exitcode for run in runs] == [0, 0]
     said = "\n".join(log.read_text() for log in logs)
     assert said.count("built: 48 pictures") == 1 and said.count("is complete") == 1
-    assert "another run builds it; waiting (lock" in said and "held by pid" in said
+    assert said.count("another run builds it; waiting (lock") == 2 and "held by pid" in said
 
 
 def hold_forever(path) -> None:
