@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set-up and the whole test suite, as the README says and CI runs it:
-# Debian's chromium for the lineage test and slurm-wlm and munge for the cluster tests (installed
-# when missing), the virtual environment with the project and its test and mlflow extras, the
-# linters (ruff's lint and format check, mypy), then pytest.
+# Debian's chromium for the lineage and page tests (Playwright drives it by path) and slurm-wlm and
+# munge for the cluster tests (installed when missing), the virtual environment with the project and
+# its test extra (Playwright, the export and app extras) and mlflow extra, the linters (ruff's lint
+# and format check, mypy), then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

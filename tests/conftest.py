@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pipelines.kedro_run import run_pipeline
+from tests.pipelines.kedro_run import TINY, run_pipeline
 
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -65,3 +65,10 @@ def project(tmp_path, monkeypatch):
     """
     monkeypatch.chdir(tmp_path)
     return copy_project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def demo_project(tmp_path_factory):
+    """A project copy with a tiny demo run, shared by the page's tests and the thresholds' and
+    engines' (each writes its outputs as new versions, or under folders of its own)."""
+    return project_with_runs(tmp_path_factory.mktemp("demo_model_project"), ("demo", TINY, None))

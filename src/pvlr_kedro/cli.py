@@ -3,10 +3,12 @@
 kedro cluster submit <run set> [--env E] [--params P] [--dry-run]
 kedro cluster status <run set> [--env E] [--params P]
 kedro cluster report <run set> [--env E] [--params P]   (the report job runs this)
+kedro app [--run R] [--version V] [--which ema|final] [--port N] [--env E]
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import logging
 from pathlib import Path
@@ -49,18 +51,21 @@ def cluster() -> None:
     """A run set (paper table, figure, any block with rows and benchmarks) on Slurm."""
 
 
+def project_context(env: str | None, params: str = "") -> tuple[Path, Any]:
+    """The project's root and a Kedro session's context with ``--env`` and ``--params`` applied."""
+    logging.getLogger("kedro").setLevel(logging.WARNING)  # not a line per dataset read
+    root = find_kedro_project(Path.cwd()) or Path.cwd()
+    bootstrap_project(root)
+    parsed = _split_params(click.get_current_context(), click.Option(["--params"]), params)
+    session = KedroSession.create(project_path=root, env=env, runtime_params=parsed or None)
+    return root, session.load_context()
+
+
 class Project:
     """A Kedro session's context for ``run_set`` with ``--env`` and ``--params`` applied."""
 
     def __init__(self, run_set: str, env: str | None, params: str) -> None:
-        logging.getLogger("kedro").setLevel(logging.WARNING)  # not a line per dataset read
-        self.root = find_kedro_project(Path.cwd()) or Path.cwd()
-        bootstrap_project(self.root)
-        parsed = _split_params(click.get_current_context(), click.Option(["--params"]), params)
-        self.session = KedroSession.create(
-            project_path=self.root, env=env, runtime_params=parsed or None
-        )
-        self.context = self.session.load_context()
+        self.root, self.context = project_context(env, params)
         self.run_set, self.invocation = run_set, Invocation(self.root, env, params)
         check_spec(run_set, self.context.params.get(run_set) or {})
         self.rows = run_set_rows(run_set, self.context.params)
@@ -136,3 +141,26 @@ def report_command(run_set: str, env: str | None, params: str) -> None:
     for name, value in outputs.items():
         catalog.save(f"{run_set}.{name}", value)
     click.echo(json.dumps({"report": f"{run_set}.report_markdown", "missing rows": missing}))
+
+
+@cli.command(name="app")
+@click.option("--run", default="demo", show_default=True, help="the run namespace to try")
+@click.option("--version", default=None, help="a version folder of its model; default: latest")
+@click.option("--which", type=click.Choice(["ema", "final"]), default="ema", show_default=True)
+@click.option("--port", type=int, default=7860, show_default=True, help="on 127.0.0.1")
+@click.option("--env", "-e", default=None, help="Kedro configuration environment")
+def app_command(run: str, version: str | None, which: str, port: int, env: str | None) -> None:
+    """A local page to try a trained run: images in, any class names, scores and attention."""
+    if importlib.util.find_spec("gradio") is None:
+        raise click.ClickException('the page needs Gradio: pip install -e ".[app]"')
+    from pvlr_kedro.app.loading import page_model  # noqa: PLC0415  (the optional app extra)
+    from pvlr_kedro.app.page import serve  # noqa: PLC0415
+
+    _, context = project_context(env)
+    try:
+        model = page_model(context, run, version, which)
+    except FileNotFoundError as err:
+        raise click.ClickException(str(err)) from None
+    page = serve(model, port)
+    click.echo(f"run `{run}`, version {model.predictor.version}: http://127.0.0.1:{port}/")
+    page.block_thread()

@@ -2,7 +2,8 @@
 
 Benchmarks: ``demo`` (the default), ``train_coco``, ``train_voc``, ``train_nuswide``,
 ``train_custom``, and ``ingest_<benchmark>`` for ingestion alone; ``predict`` scores new
-images with a trained run's model, ``export`` writes it as ONNX. Run sets: every parameter
+images with a trained run's model, ``thresholds`` chooses per-class thresholds for it on a
+labelled set, ``export`` writes it as ONNX. Run sets: every parameter
 block with ``rows`` and ``benchmarks`` (``table1`` … ``table10``, ``figure4``, ``figure5``,
 ``as_printed``) is a pipeline of its own name; its structure (benchmarks and row names) is read from
 ``conf/base`` and ``conf/local``, so a new table is one YAML file.
@@ -69,6 +70,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     )
     pipelines.update({table: table_pipeline(table, spec) for table, spec in table_specs().items()})
     pipelines["predict"] = prediction.create_pipeline()
+    pipelines["thresholds"] = prediction.create_thresholds_pipeline()
     pipelines["export"] = export.create_pipeline()
     pipelines["__default__"] = pipelines["demo"]
     return pipelines

@@ -260,6 +260,7 @@ def test_a_csv_with_ground_truth_and_a_baseline_run_fills_figure_7s_table(traine
         images,
         PredictConfig(images=str(folder / "listed.csv"), baseline="demo"),
         "data/06_models",
+        {"values": dict.fromkeys(scores.columns[1:], 0.5), "source": None},
     )
     assert list(captured) == ["Ground truth", "Baseline: demo", "PVLR: demo"]
     assert captured["Ground truth"] == [["person", "car"], []]
@@ -294,7 +295,7 @@ def test_images_with_no_label_above_the_threshold_are_reported_not_a_crash(train
     assert load(project, "predict.labels", {"predict": {"model": "demo"}})["labels"].eq("").all()
     assert pd.read_csv(written, keep_default_na=False)["labels"].eq("").all()
     report = latest(project, "data/08_reporting/predict/report.md/*/report.md").read_text()
-    assert f"No label reached the threshold on {len(scores)} of {len(scores)} image(s)" in report
+    assert f"No label reached its threshold on {len(scores)} of {len(scores)} image(s)" in report
 
 
 def test_two_predict_runs_keep_both_runs_attention_pictures_and_names_never_collide(

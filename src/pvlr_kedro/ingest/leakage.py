@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -39,30 +40,49 @@ def file_sizes(root: Path, records: list[ImageRecord]) -> dict[str, int | None]:
     """Every listed file's size (None when it cannot be read), one ``stat`` each: the overlap check
     and the image signature both use it."""
     paths = sorted({r.path for r in records})
-    return dict(zip(paths, _parallel(lambda p: _size(root / p), paths)))
+    return dict(zip(paths, _parallel(lambda p: file_size(root / p), paths)))
 
 
 def split_overlap(
     root: Path, records: list[ImageRecord], sizes: dict[str, int | None]
 ) -> list[tuple[str, str]]:
     """(train path, test path) of every image in both splits: the same path or the same bytes."""
-    train = {r.path for r in records if r.split == "train"}
-    test = {r.path for r in records if r.split == "test"}
-    pairs = [(path, path) for path in sorted(train & test)]
-    by_size: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"train": [], "test": []})
-    for path in sorted(train ^ test):
-        size = sizes[path]
-        if size is not None:
-            by_size[size]["train" if path in train else "test"].append(path)
-    candidates = [group for group in by_size.values() if group["train"] and group["test"]]
-    to_hash = sorted({p for group in candidates for paths in group.values() for p in paths})
-    digests = dict(zip(to_hash, _parallel(lambda p: _digest(root / p), to_hash)))
+    train = sorted({r.path for r in records if r.split == "train"})
+    test = sorted({r.path for r in records if r.split == "test"})
+    return same_files(train, test, sizes.__getitem__, lambda path: file_digest(root / path))
+
+
+def same_files(
+    left: list[str],
+    right: list[str],
+    size: Callable[[str], int | None],
+    digest: Callable[[str], str],
+) -> list[tuple[str, str]]:
+    """(left name, right name) of every file in both lists: the same name, or the same bytes. Only
+    files of equal ``size`` on both sides are read (``digest``), so the check costs little."""
+    pairs = [(name, name) for name in sorted(set(left) & set(right))]
+    by_size: dict[int, dict[str, list[str]]] = defaultdict(lambda: {"left": [], "right": []})
+    for side, names in (("left", set(left) - set(right)), ("right", set(right) - set(left))):
+        for name, length in zip(sorted(names), _parallel(size, sorted(names))):
+            if length is not None:
+                by_size[length][side].append(name)
+    candidates = [group for group in by_size.values() if group["left"] and group["right"]]
+    to_hash = sorted({p for group in candidates for names in group.values() for p in names})
+    digests = dict(zip(to_hash, _parallel(digest, to_hash)))
     for group in candidates:
-        test_by_digest = {digests[p]: p for p in group["test"]}
+        right_by_digest = {digests[p]: p for p in group["right"]}
         pairs += [
-            (p, test_by_digest[digests[p]]) for p in group["train"] if digests[p] in test_by_digest
+            (p, right_by_digest[digests[p]]) for p in group["left"] if digests[p] in right_by_digest
         ]
     return pairs
+
+
+def file_size(path: str | Path) -> int | None:
+    """A file's size, None when it cannot be read."""
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return None
 
 
 def check_split_overlap(
@@ -85,7 +105,7 @@ def image_signature(root: Path, sizes: dict[str, int | None], sample: int = 32) 
     another's checkpoint."""
     paths = sorted(sizes)
     chosen = paths[:: max(1, len(paths) // sample)][:sample]
-    digests = _parallel(lambda p: _digest(root / p), chosen)
+    digests = _parallel(lambda p: file_digest(root / p), chosen)
     text = "\n".join(f"{p}\t{sizes[p]}" for p in paths) + "\n" + "\n".join(digests)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -96,14 +116,7 @@ def _parallel(function, items: list, workers: int = 8) -> list:
         return list(pool.map(function, items))
 
 
-def _size(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return None
-
-
-def _digest(path: Path) -> str:
+def file_digest(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

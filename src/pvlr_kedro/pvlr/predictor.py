@@ -6,7 +6,9 @@
 
 Scores are sigmoid probabilities, one column per class, in the order of ``classes`` (the
 trained vocabulary when None). A class name the model was not trained on is encoded by the
-frozen text encoder (``PVLR.set_class_names``); its score comes with no retraining.
+frozen text encoder (``PVLR.set_class_names``); its score comes with no retraining. The scores
+come from PyTorch, or from the model's ONNX export (``use_engine(OnnxEngine(...))``, exported
+with the classes being scored); attention maps always from PyTorch.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pvlr_kedro.pvlr.checkpoint import TrainedModel
 from pvlr_kedro.pvlr.data import square_resize, to_chw, to_model_input
 from pvlr_kedro.pvlr.images import UnreadableImage, load_rgb
 from pvlr_kedro.pvlr.model import PVLR
+from pvlr_kedro.pvlr.onnx_engine import OnnxEngine
 from pvlr_kedro.pvlr.training import bf16_autocast
 
 # The attention maps a picture can show: DMA's visual-to-semantic map (Eq. 8) and CAP's
@@ -67,6 +70,17 @@ class Predictor:
         self.classes = list(self.names)
         self.batch_size, self.amp = batch_size, amp
         self.image_size = model.config.image_size
+        self.engine: OnnxEngine | None = None
+
+    def use_engine(self, engine: OnnxEngine) -> None:
+        """Score with ``engine`` (uint8 pixels N×3×S×S → N×C scores) from now on; it must score
+        the classes being scored, in their order (its ``classes``)."""
+        if list(engine.classes) != self.classes:
+            raise ValueError(
+                f"the engine scores {engine.classes}, the predictor {self.classes}: export the "
+                "model with the classes being scored"
+            )
+        self.engine = engine
 
     @classmethod
     def from_bundle(
@@ -87,6 +101,7 @@ class Predictor:
         classes = list(dict.fromkeys(classes)) if classes else list(self.names)
         if classes == self.classes:
             return
+        self.engine = None  # it scores the former classes: PyTorch again
         self.model.set_class_names([self.prompt_names.get(name, name) for name in classes])
         self.classes = classes
 
@@ -140,7 +155,10 @@ class Predictor:
             batch = torch.stack(
                 [self._pixels(p) for p in pictures[start : start + self.batch_size]]
             )
-            out.append(torch.sigmoid(self._forward(batch)["logits"].float()).cpu())
+            if self.engine is not None:
+                out.append(torch.from_numpy(self.engine(batch)))
+            else:
+                out.append(torch.sigmoid(self._forward(batch)["logits"].float()).cpu())
         return torch.cat(out).numpy() if out else np.zeros((0, len(self.classes)), np.float32)
 
     @torch.no_grad()

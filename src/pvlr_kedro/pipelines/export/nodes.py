@@ -12,6 +12,7 @@ from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
 from pvlr_kedro.datasets import load_run_model
 from pvlr_kedro.pvlr.export import export_onnx
+from pvlr_kedro.pvlr.model import PVLR
 from pvlr_kedro.pvlr.params import from_params
 
 log = logging.getLogger(__name__)
@@ -39,13 +40,18 @@ class ExportConfig:
 
 
 def export_model(export: dict, models_root: str) -> dict:
-    """The run's model (under ``models_root``) as ONNX bytes, checked against PyTorch, and the
-    README that goes beside it."""
+    """The run's model (under ``models_root``) as ONNX, checked against PyTorch, with the README
+    that goes beside it (``RunFilesDataset``'s data)."""
     config = ExportConfig.from_params(export)
     trained, version = load_run_model(
         models_root, config.model, config.model_version, parameter="export.model"
     )
-    model = trained.build(config.which)
+    return onnx_files(trained.build(config.which), trained.vocabulary["names"], config, version)
+
+
+def onnx_files(model: PVLR, classes: list[str], config: ExportConfig, version: str) -> dict:
+    """``model`` scoring ``classes`` (the names it is set to score) as ONNX: the file, its README,
+    and what it is (the run's model version, ``which``, the classes, the input size)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "model.onnx"
         difference = export_onnx(model, path, config.check_batch)
@@ -59,13 +65,16 @@ def export_model(export: dict, models_root: str) -> dict:
         config.check_batch,
         difference,
     )
-    return {
-        "run": config.model,
-        "onnx": onnx,
-        "readme": _readme(
-            config, version, trained.vocabulary["names"], model.config.image_size, difference
-        ),
+    size = model.config.image_size
+    about = {
+        "model_version": version,
+        "which": config.which,
+        "classes": list(classes),
+        "image_size": size,
+        "largest_difference": difference,
     }
+    readme = _readme(config, version, classes, size, difference)
+    return {"run": config.model, "files": {"model.onnx": onnx, "README.md": readme}, "about": about}
 
 
 def _readme(

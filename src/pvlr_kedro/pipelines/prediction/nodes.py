@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import urllib.parse
@@ -14,10 +15,14 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from pvlr_kedro.datasets import load_run_model
+from pvlr_kedro.datasets.run_files import save_run_files, versions_about
 from pvlr_kedro.ingest.records import safe_relative_path
+from pvlr_kedro.pipelines.export.nodes import ExportConfig, onnx_files
 from pvlr_kedro.pvlr import Predictor
+from pvlr_kedro.pvlr.export import EXPORT_MODULES
 from pvlr_kedro.pvlr.images import image_files, load_rgb
 from pvlr_kedro.pvlr.model import CannotScoreNames
+from pvlr_kedro.pvlr.onnx_engine import OnnxEngine
 from pvlr_kedro.pvlr.params import from_params
 from pvlr_kedro.pvlr.predictor import ATTENTION_MAPS
 from pvlr_kedro.pvlr.training import device_unavailable
@@ -44,6 +49,8 @@ class PredictConfig:
     attention_images: int = 16
     sheet_images: int = 36
     baseline: str | None = None
+    engine: Literal["torch", "onnx"] = "torch"
+    thresholds: str | None = None
 
     def __post_init__(self) -> None:
         ranges = {
@@ -60,6 +67,11 @@ class PredictConfig:
         ]
         if (unavailable := device_unavailable(self.device)) is not None:
             problems.append(f"predict.device={self.device!r}: {unavailable}")
+        missing = [name for name in EXPORT_MODULES if importlib.util.find_spec(name) is None]
+        if self.engine == "onnx" and missing:
+            problems.append(
+                f"predict.engine='onnx' needs {', '.join(missing)}: pip install -e \".[export]\""
+            )
         for key in ("classes", "explain"):
             names = getattr(self, key)
             if isinstance(names, list) and (problem := names_problem(names)) is not None:
@@ -111,6 +123,8 @@ def load_predictor(config: PredictConfig, models_root: str) -> Predictor:
     under ``models_root``. A baseline run (``predict.baseline``) that cannot score the same classes
     (a "Classifier Learning" run asked for other names) is refused here, before any scoring."""
     predictor = run_predictor(config, models_root)
+    if config.engine == "onnx":
+        predictor.use_engine(onnx_engine(predictor, config, models_root))
     if config.baseline:
         try:
             run_predictor(baseline_config(config, predictor.classes), models_root, config.baseline)
@@ -119,6 +133,29 @@ def load_predictor(config: PredictConfig, models_root: str) -> Predictor:
                 f"predict.baseline={config.baseline!r} cannot be compared on these classes: {err}"
             ) from None
     return predictor
+
+
+def onnx_engine(predictor: Predictor, config: PredictConfig, models_root: str) -> OnnxEngine:
+    """ONNX Runtime on the run's export of this model version, ``which`` and classes; when there is
+    none yet, the model is exported first (saved beside the run, as ``export`` saves it)."""
+    wanted = {
+        "model_version": predictor.version,
+        "which": config.which,
+        "classes": predictor.classes,
+    }
+    exports = versions_about(Path(models_root), config.model, "model.onnx")
+    fitting = [v for v, about in exports.items() if {k: about.get(k) for k in wanted} == wanted]
+    if fitting:
+        folder = Path(models_root) / config.model / "model.onnx" / fitting[0]
+    else:
+        export = ExportConfig(model=config.model, which=config.which)
+        data = onnx_files(predictor.model, predictor.classes, export, str(predictor.version))
+        folder = save_run_files(
+            Path(models_root), config.model, "model.onnx", data["files"], data["about"]
+        )
+        predictor.model.to(predictor.device)  # the export ran on the CPU
+    log.info("predict: scores by ONNX Runtime from %s", folder / "model.onnx")
+    return OnnxEngine(folder / "model.onnx", predictor.classes)
 
 
 def baseline_config(config: PredictConfig, classes: list[str]) -> PredictConfig:
@@ -208,16 +245,18 @@ def score_images(predictor: Predictor, images: pd.DataFrame) -> dict:
     return {"scores": prediction.scores, "skipped": prediction.skipped}
 
 
-def label_images(scores: pd.DataFrame, config: PredictConfig) -> pd.DataFrame:
-    """For people: each image's labels above the threshold and its top-k, with their scores."""
+def label_images(scores: pd.DataFrame, config: PredictConfig, thresholds: dict) -> pd.DataFrame:
+    """For people: each image's labels (scores at or above their class's threshold) and its top-k,
+    with their scores."""
     classes = scores.columns[1:]
+    cutoff = thresholds["values"]
     rows = []
     for path, values in zip(scores["path"], scores[classes].to_numpy()):
         ranked = sorted(zip(classes, values), key=lambda item: -item[1])
         rows.append(
             {
                 "path": path,
-                "labels": _listing((n, v) for n, v in ranked if v >= config.threshold),
+                "labels": _listing((n, v) for n, v in ranked if v >= cutoff[n]),
                 f"top{config.top_k}": _listing(ranked[: config.top_k]),
             }
         )
@@ -228,16 +267,17 @@ def _listing(pairs) -> str:
     return " | ".join(f"{name} {value:.2f}" for name, value in pairs)
 
 
-def draw_contact_sheet(labels: pd.DataFrame, images: pd.DataFrame, config: PredictConfig):
+def draw_contact_sheet(
+    labels: pd.DataFrame, images: pd.DataFrame, config: PredictConfig, thresholds: dict
+):
     """A grid of the first images with their predicted labels (above the threshold, else the
     top-k)."""
     shown = labels.head(config.sheet_images)
     files = _files(images)
+    bar = "its threshold" if thresholds["source"] else config.threshold
     captions = [
         f"{row['path']}\n"
-        + (row["labels"] or f"no label ≥ {config.threshold}; top: {row.iloc[2]}").replace(
-            " | ", "\n"
-        )
+        + (row["labels"] or f"no label ≥ {bar}; top: {row.iloc[2]}").replace(" | ", "\n")
         for _, row in shown.iterrows()
     ]
     return pictures.contact_sheet([_thumbnail(files[p]) for p in shown["path"]], captions)
@@ -260,13 +300,19 @@ def draw_attention(
         values = row.iloc[1:].astype(float)
         chosen = config.explain or list(values.sort_values(ascending=False).index[: config.top_k])
         picture = load_rgb(files[row["path"]])
-        maps = {
-            ATTENTION_MAPS[key]: grid for key, grid in predictor.attention(picture, chosen).items()
-        }
-        out[picture_name(row["path"])] = pictures.attention_overlay(
-            picture, maps, chosen, [values[name] for name in chosen]
+        out[picture_name(row["path"])] = attention_picture(
+            predictor, picture, chosen, [values[name] for name in chosen]
         )
     return out
+
+
+def attention_picture(predictor: Predictor, picture: Image.Image, classes: list, scores: list):
+    """The picture of ``classes``' attention over ``picture`` (their ``scores`` in the titles):
+    DMA's visual-to-semantic map and CAP's cross-attention, one row each."""
+    maps = {
+        ATTENTION_MAPS[key]: grid for key, grid in predictor.attention(picture, classes).items()
+    }
+    return pictures.attention_overlay(picture, maps, classes, scores)
 
 
 def picture_name(path: str) -> str:
@@ -280,10 +326,15 @@ def _files(images: pd.DataFrame) -> dict:
 
 
 def draw_qualitative_table(
-    scores: pd.DataFrame, images: pd.DataFrame, config: PredictConfig, models_root: str
+    scores: pd.DataFrame,
+    images: pd.DataFrame,
+    config: PredictConfig,
+    models_root: str,
+    thresholds: dict,
 ):
     """Figure 7's table for the first images: ground truth (when listed), a baseline run's
-    predictions (``predict.baseline``) and this model's, each above the threshold."""
+    predictions (``predict.baseline``, at ``predict.threshold``) and this model's (at each class's
+    threshold)."""
     shown, files = scores.head(8), _files(images)
     columns = {}
     truth = images.set_index("path")["labels"]
@@ -295,15 +346,16 @@ def draw_qualitative_table(
         other = baseline.predict_files(
             [files[p] for p in shown["path"]], list(shown["path"])
         ).scores
-        columns[f"Baseline: {config.baseline}"] = _above(other, config.threshold)
-    columns[f"PVLR: {config.model}"] = _above(shown, config.threshold)
+        baseline_cutoff = dict.fromkeys(other.columns[1:], config.threshold)
+        columns[f"Baseline: {config.baseline}"] = _above(other, baseline_cutoff)
+    columns[f"PVLR: {config.model}"] = _above(shown, thresholds["values"])
     return pictures.qualitative_table([_thumbnail(files[p]) for p in shown["path"]], columns)
 
 
-def _above(scores: pd.DataFrame, threshold: float) -> list[list[str]]:
+def _above(scores: pd.DataFrame, cutoff: dict[str, float]) -> list[list[str]]:
     classes = scores.columns[1:]
     return [
-        [name for name, value in zip(classes, values) if value >= threshold]
+        [name for name, value in zip(classes, values) if value >= cutoff[name]]
         for values in scores[classes].to_numpy()
     ]
 
@@ -315,7 +367,11 @@ def _thumbnail(file: Path) -> Image.Image:
 
 
 def prediction_report(
-    predictor: Predictor, scores: pd.DataFrame, skipped: pd.DataFrame, config: PredictConfig
+    predictor: Predictor,
+    scores: pd.DataFrame,
+    skipped: pd.DataFrame,
+    config: PredictConfig,
+    thresholds: dict,
 ) -> str:
     """What was scored, by which model, with which classes (the new ones named), and what was
     skipped."""
@@ -335,11 +391,38 @@ def prediction_report(
             f"frozen text encoder): {', '.join(predictor.new_classes)}.",
             "",
         ]
-    unlabelled = int((scores[predictor.classes] < config.threshold).all(axis=1).sum())
+    cutoff = pd.Series(thresholds["values"])[predictor.classes]
+    unlabelled = int((scores[predictor.classes] < cutoff).all(axis=1).sum())
+    engine = predictor.engine
     lines += [
-        f"Labels: scores ≥ {config.threshold}; top {config.top_k} listed beside them. "
-        f"No label reached the threshold on {unlabelled} of {len(scores)} image(s) (their "
-        f'labels cell is empty; the contact sheet says "no label").',
+        "Scores by "
+        + (f"ONNX Runtime, from `{engine.path}`." if engine is not None else "PyTorch.")
+        + " Attention pictures by PyTorch.",
+        "",
+        f"Labels: scores ≥ {_threshold_words(thresholds, config)}; top {config.top_k} listed "
+        f"beside them. No label reached its threshold on {unlabelled} of {len(scores)} image(s) "
+        '(their labels cell is empty; the contact sheet says "no label").',
         "",
     ]
+    if thresholds["source"]:
+        lines += _threshold_table(thresholds, config)
     return "\n".join(lines)
+
+
+def _threshold_words(thresholds: dict, config: PredictConfig) -> str:
+    if not thresholds["source"]:
+        return str(config.threshold)
+    return (
+        f"each class's threshold: the {thresholds['source']}; a class they do not cover "
+        f"keeps {config.threshold}"
+    )
+
+
+def _threshold_table(thresholds: dict, config: PredictConfig) -> list[str]:
+    """Each scored class's threshold, and its F1 on the set that chose it."""
+    lines = ["| class | threshold | F1 on the set that chose it |", "|---|---:|---:|"]
+    for name, value in thresholds["values"].items():
+        f1 = (thresholds["chosen"].get(name) or {}).get("f1")
+        shown = "– (not chosen there)" if f1 is None else f"{f1:.4f}"
+        lines.append(f"| {name} | {value:.4f} | {shown} |")
+    return [*lines, ""]
