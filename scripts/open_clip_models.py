@@ -1,7 +1,7 @@
 """Which of open_clip's models PVLR can use, and why not: one Markdown table from the configs
 alone (nothing built, nothing downloaded; a second or two).
 
-    .venv/bin/python scripts/open_clip_models.py            # the table, as the README carries it
+    .venv/bin/python scripts/open_clip_models.py  # the table (docs/backbones.md)
     .venv/bin/python scripts/open_clip_models.py --usable   # only the names PVLR can use
     .venv/bin/python scripts/open_clip_models.py --verify   # each usable name's text tower, built
         (random weights) and its label embeddings compared with open_clip's own encode_text

@@ -2,8 +2,8 @@
 # Set-up and the whole test suite, as the README says and CI runs it:
 # Debian's chromium for the lineage and page tests (Playwright drives it by path) and slurm-wlm and
 # munge for the cluster tests (installed when missing), the virtual environment with the project and
-# its test extra (Playwright, the export and app extras) and mlflow extra, the linters (ruff's lint
-# and format check, mypy), then pytest.
+# its test extra (Playwright, the export, app and docs extras) and mlflow extra at the locked
+# versions, the linters (ruff's lint and format check, mypy), the docs site, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -11,10 +11,14 @@ if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get 
 fi
 bash scripts/slurm.sh install  # slurm-wlm and munge: the cluster tests start a private Slurm
 python3 -m venv .venv
-.venv/bin/pip install -q -e ".[test,mlflow]"  # with the optional extras that tests cover
+# the locked versions (requirements.lock: the set the suite last passed with), with the optional
+# extras that tests cover
+.venv/bin/pip install -q -c requirements.lock -e ".[test,mlflow]"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy  # the files and options are in pyproject.toml
+# the documentation site: a broken link, reference or docstring fails it (site/ is git-ignored)
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --quiet
 # The suite writes up to ~4.3 GB at once under the temporary folder (runs with full-size CLIP
 # towers); each passed test's files are removed as it ends. Say so plainly rather than fail later.
 temporary=${TMPDIR:-/tmp}

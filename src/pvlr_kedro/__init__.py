@@ -1,3 +1,5 @@
 """pvlr-kedro: PVLR multi-label image recognition as a Kedro project."""
 
-__version__ = "0.1.0"
+from importlib.metadata import version
+
+__version__ = version("pvlr_kedro")  # written once, in pyproject.toml

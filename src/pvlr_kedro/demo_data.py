@@ -60,17 +60,17 @@ PARTIAL_MARKER = ".pvlr-demo-partial"
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """Size and difficulty of the demo set (documented in the README)."""
+    """Size and difficulty of the demo set (docs/data.md)."""
 
-    seed: int = 0
+    seed: int = 0  # the same seed, the same images and labels
     train_images: int = 2000
     test_images: int = 500
-    image_size: int = 96
-    min_objects: int = 1
+    image_size: int = 96  # pixels, square
+    min_objects: int = 1  # objects (labels) per image
     max_objects: int = 4
-    min_scale: float = 0.15
+    min_scale: float = 0.15  # object side as a fraction of the image side
     max_scale: float = 0.5
-    clutter: int = 3
+    clutter: int = 3  # random lines per image
 
     def __post_init__(self) -> None:
         if min(self.train_images, self.test_images) < 1 or self.image_size < 16:

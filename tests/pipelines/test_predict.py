@@ -138,8 +138,8 @@ def test_one_name_alone_is_scored_by_its_own_meaning(trained):
 def test_other_names_move_a_class_only_through_the_parts_that_relate_classes(trained):
     """Label attention (KAP, CAP), relation aggregation and S→V attend over the scored names: they
     relate classes by design. Without them (Label Rep. with V→S), adding names moves nothing; with
-    them (the demo's full model, briefly trained) the move is small (README: its figure for the
-    demo's own model)."""
+    them (the demo's full model, briefly trained) the move is small (docs/using-a-model.md: its
+    figure for the demo's own model)."""
     project, folder = trained
     bundle = load(project, "demo.model")
     names = bundle.vocabulary["names"]

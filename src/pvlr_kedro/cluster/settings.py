@@ -12,18 +12,18 @@ from pvlr_kedro.pvlr.params import from_params
 class SlurmSettings:
     """``slurm:`` of ``cluster.yml``; None leaves Slurm's default."""
 
-    partition: str | None = None
-    account: str | None = None
-    qos: str | None = None
-    time: str | None = None
-    gpus_per_task: int | None = None
-    cpus_per_task: int | None = None
-    mem: str | None = None
-    extra_sbatch: list[str] = field(default_factory=list)
-    setup: str | None = None
-    signal_seconds: int = 300
-    max_requeues: int = 5
-    logs: str = "data/09_cluster"
+    partition: str | None = None  # -p
+    account: str | None = None  # -A
+    qos: str | None = None  # --qos
+    time: str | None = None  # a row's time limit, e.g. "12:00:00" (-t)
+    gpus_per_task: int | None = None  # e.g. 1 (a row with train.devices: N asks for N)
+    cpus_per_task: int | None = None  # -c
+    mem: str | None = None  # e.g. "64G"
+    extra_sbatch: list[str] = field(default_factory=list)  # more #SBATCH lines
+    setup: str | None = None  # shell lines every job runs first (activate an environment)
+    signal_seconds: int = 300  # SIGUSR1 this long before the time limit: stop, requeue, resume
+    max_requeues: int = 5  # requeues of a row after preemption or its time limit
+    logs: str = "data/09_cluster"  # job scripts, logs and submission records, per run set
 
     @classmethod
     def from_config(cls, config: dict) -> SlurmSettings:

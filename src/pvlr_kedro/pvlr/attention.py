@@ -4,7 +4,7 @@ Cross-Attn(E, Z) = softmax(Q Kᵀ / √d_h) V with Q = E W_Q, K = Z W_K, V = Z W
 Self-Attn(E) is Cross-Attn(E, E) (Eq. 1). The map (rows sum to 1) is returned beside the
 output, averaged over heads, because IFM (Eq. 7) and the figures use it.
 
-Choices where the paper is silent, documented in the README: ``heads`` (1 by default, as
+Choices where the paper is silent, documented in docs/method.md: ``heads`` (1 by default, as
 the equations are written); with ``norm``, layer norms on both inputs (CLIP's image and
 text features differ in scale); an output projection W_O; and, with ``residual``, the
 output added to the query (E + Attn), W_O starting at zero so that every unit starts as the

@@ -38,7 +38,7 @@ class PVLRConfig:
     centers: ``label`` (similarity to label representations, Eq. 10) or ``classifier``
         (C learned per-class linear classifiers: "Classifier Learning", Table 5).
     attention_heads, residual, attention_norm, center_labels, similarity, logit_scale:
-        choices where the paper is silent (see the README's "Choices where the paper is
+        choices where the paper is silent (see docs/method.md, "Choices where the paper is
         silent"); ``residual=False, attention_norm=False, center_labels=False,
         similarity=dot`` is the method exactly as its equations print it.
     text_checkpointing: gradient checkpointing in the frozen text encoder (same loss and
@@ -62,7 +62,7 @@ class PVLRConfig:
     v2s: bool = True  # DMA visual-to-semantic, Eq. 8
     s2v: bool = True  # DMA semantic-to-visual, Eq. 9
     centers: str = "label"  # label (Eq. 10) | classifier ("Classifier Learning")
-    attention_heads: int = 1  # choices where the paper is silent: see the README
+    attention_heads: int = 1  # choices where the paper is silent: see docs/method.md
     residual: bool = True  # each attention unit adds its output to its query (false: as printed)
     attention_norm: bool = True  # layer norms on the attention units' inputs (false: as printed)
     center_labels: bool = True  # subtract the mean over classes from the label embeddings

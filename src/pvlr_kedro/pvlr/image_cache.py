@@ -6,7 +6,8 @@ copy together; an epoch of COCO repeats it 82k times, and evaluation 40k more. T
 it once per benchmark and input size (``square_resize``, the test-time picture) and every run
 and table row on the benchmark reads it, the training and the test loaders alike.
 
-Two stores (``<benchmark>.image_cache``), chosen by disk against fidelity (README, "Image cache"):
+Two stores (``<benchmark>.image_cache``), chosen by disk against fidelity (docs/data.md, "Image
+cache"):
 
 - ``uint8``: raw pixels, memory-mapped. Lossless: the test tensors equal those of the files,
   bit for bit. S²·3 bytes an image (COCO train at 448: ≈ 50 GB).

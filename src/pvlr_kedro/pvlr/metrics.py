@@ -1,4 +1,4 @@
-"""The evaluation protocol (README, "Evaluation protocol"), vectorised over classes.
+"""The evaluation protocol (docs/tables.md, "Evaluation protocol"), vectorised over classes.
 
 AP per class is non-interpolated average precision exactly as scikit-learn's
 ``average_precision_score`` defines it: Σ_n (R_n − R_{n−1}) P_n over distinct score

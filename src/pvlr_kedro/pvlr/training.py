@@ -80,7 +80,7 @@ class TrainConfig:
     progress_bar: bool = True
     # training processes on this machine: a number, or auto (all visible GPUs; on a CPU: cores)
     devices: int | str = 1
-    nodes: int = 1  # machines of one run (README, "More than one GPU")
+    nodes: int = 1  # machines of one run (docs/training.md, "More than one GPU")
     node_rank: int = 0  # this machine's place among them (0 writes the outputs)
     # host:port of machine 0 (null: MASTER_ADDR:MASTER_PORT, or this machine alone)
     rdzv_endpoint: str | None = None
