@@ -1,5 +1,6 @@
 """Test-wide settings: no telemetry, no hub downloads, and a copy of the project per test."""
 
+import importlib.util
 import os
 import shutil
 import uuid
@@ -72,3 +73,14 @@ def demo_project(tmp_path_factory):
     """A project copy with a tiny demo run, shared by the page's tests and the thresholds' and
     engines' (each writes its outputs as new versions, or under folders of its own)."""
     return project_with_runs(tmp_path_factory.mktemp("demo_model_project"), ("demo", TINY, None))
+
+
+@pytest.fixture
+def without_onnxruntime(monkeypatch):
+    """This process as if the export extra's onnxruntime were not installed."""
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "onnxruntime" else real(name, *a),
+    )

@@ -1,7 +1,6 @@
 """`predict`: a demo model on a folder of held-out images in every format, broken ones among them;
 open vocabulary; the Predictor without Kedro."""
 
-import importlib.util
 import json
 import os
 from dataclasses import replace
@@ -215,13 +214,7 @@ def test_export_writes_onnx_that_agrees_with_pytorch(trained, monkeypatch):
         np.testing.assert_allclose(got, expected, atol=1e-4)
 
 
-def test_export_without_the_extra_says_which_to_install(monkeypatch):
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "onnxruntime" else real(name, *a),
-    )
+def test_export_without_the_extra_says_which_to_install(without_onnxruntime):
     model = build_model(
         {"backbone": "pvlr-tiny-rn", "pretrained": None, "image_size": 64}, ["dog", "cat"]
     )

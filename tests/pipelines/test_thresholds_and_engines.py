@@ -1,7 +1,6 @@
 """Per-class thresholds chosen on a labelled CSV and used by `predict`; `predict.engine: onnx`
 against `torch`."""
 
-import importlib.util
 import json
 import shutil
 
@@ -132,13 +131,7 @@ def test_the_onnx_engine_scores_as_pytorch_and_reuses_its_export(demo_project, m
     assert len(set(exports.glob("*")) - before) == 1  # the export is reused
 
 
-def test_the_onnx_engine_without_the_extra_says_which_to_install(monkeypatch):
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util,
-        "find_spec",
-        lambda name, *a: None if name == "onnxruntime" else real(name, *a),
-    )
+def test_the_onnx_engine_without_the_extra_says_which_to_install(without_onnxruntime):
     with pytest.raises(ValueError, match=r"predict.engine='onnx' needs onnxruntime: pip install"):
         PredictConfig(engine="onnx")
     with pytest.raises(ValueError, match=r"predict.engine='tensorrt': expected 'torch' or 'onnx'"):
