@@ -2,8 +2,8 @@
 # Set-up and the whole test suite, as the README says and CI runs it:
 # Debian's chromium for the lineage and page tests (Playwright drives it by path) and slurm-wlm and
 # munge for the cluster tests (installed when missing), the virtual environment with the project and
-# its test extra (Playwright, the export, app and docs extras) and mlflow extra at the locked
-# versions, the linters (ruff's lint and format check, mypy), the docs site, then pytest.
+# its test, mlflow, export, app and docs extras at the locked versions, the linters (ruff's lint and
+# format check, mypy), the docs site, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -13,7 +13,7 @@ bash scripts/slurm.sh install  # slurm-wlm and munge: the cluster tests start a 
 python3 -m venv .venv
 # the locked versions (requirements.lock: the set the suite last passed with), with the optional
 # extras that tests cover
-.venv/bin/pip install -q -c requirements.lock -e ".[test,mlflow]"
+.venv/bin/pip install -q -c requirements.lock -e ".[test,mlflow,export,app,docs]"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy  # the files and options are in pyproject.toml
