@@ -34,9 +34,9 @@ import torch
 from coco_like import coco_like_jpegs
 from torchvision import transforms
 
-from pvlr_kedro.pvlr.data import Augmentation, ImageFiles, to_chw
-from pvlr_kedro.pvlr.image_cache import CachedImages, build_image_cache
-from pvlr_kedro.pvlr.images import load_rgb
+from pvlr_kedro.pvlr.inputs.image_cache import CachedImages, build_image_cache
+from pvlr_kedro.pvlr.inputs.images import load_rgb
+from pvlr_kedro.pvlr.inputs.loading import Augmentation, ImageFiles, to_chw
 
 TARGET_IMAGES_PER_SECOND = 1600
 

@@ -6,7 +6,7 @@ setting (RN101 at 448 px, batch 64, COCO's 80 names, bf16 autocast). Every figur
 
 - ``matmul_tflops``: the device's bf16 rate on 8192² matrix products (the MFU denominator);
 - per variant (post-interaction, pre-interaction, backbone alone): the training loop's step
-  (``pvlr.timing``: forward, loss, backward, fused AdamW, channels_last), its median seconds,
+  (``pvlr.engine.timing``: forward, loss, backward, fused AdamW, channels_last), its median seconds,
   images/s, the FLOPs of one step (``torch.utils.flop_counter``), MFU = FLOPs / seconds / rate,
   and the peak memory;
 - ``evaluation_images_per_second``: forward only at the evaluation batch, post-interaction;
@@ -32,7 +32,10 @@ import torch
 from coco_like import BACKBONE_ALONE, coco_like_jpegs, coco_names
 
 from pvlr_kedro.pvlr import build_model
-from pvlr_kedro.pvlr.data import (
+from pvlr_kedro.pvlr.engine.timing import time_training_step, training_step_flops
+from pvlr_kedro.pvlr.engine.training import TrainConfig, make_loader, prepare_for_device
+from pvlr_kedro.pvlr.inputs.image_cache import CachedImages, build_image_cache
+from pvlr_kedro.pvlr.inputs.loading import (
     Augmentation,
     EpochBatches,
     EpochSampler,
@@ -40,9 +43,6 @@ from pvlr_kedro.pvlr.data import (
     MultiLabelImages,
     to_model_input,
 )
-from pvlr_kedro.pvlr.image_cache import CachedImages, build_image_cache
-from pvlr_kedro.pvlr.timing import time_training_step, training_step_flops
-from pvlr_kedro.pvlr.training import TrainConfig, make_loader, prepare_for_device
 
 VARIANTS = {
     "post_interaction": {"cap": "soft"},

@@ -13,7 +13,7 @@ import time
 import numpy as np
 from sklearn.metrics import average_precision_score
 
-from pvlr_kedro.pvlr.metrics import multilabel_metrics
+from pvlr_kedro.pvlr.evaluation.metrics import multilabel_metrics
 
 COCO_LABEL_DENSITY = 0.036  # labels per image / classes: 2.9 / 80
 

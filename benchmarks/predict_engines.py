@@ -30,8 +30,8 @@ from coco_like import coco_names
 from PIL import Image
 
 from pvlr_kedro.pvlr import Predictor, build_model
-from pvlr_kedro.pvlr.export import export_onnx
-from pvlr_kedro.pvlr.onnx_engine import OnnxEngine
+from pvlr_kedro.pvlr.inference.export import export_onnx
+from pvlr_kedro.pvlr.inference.onnx_engine import OnnxEngine
 
 DEMO = Path(__file__).parents[1] / "conf/base/parameters_demo.yml"
 DEMO_NAMES = [

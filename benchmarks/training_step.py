@@ -12,7 +12,7 @@ Usage (defaults: the paper's RN101 at 448 px, COCO's 80 names, a CPU-sized batch
 and a similarity to fixed label embeddings, i.e. the step cost without the PVLR head.
 ``*_77`` variants run the text tower over all 77 positions (``model.text_context: 77``, the
 pass before the cut); the others cut after the longest prompt (the default). Each step is
-the training loop's own (``pvlr.timing``), on random-init weights (the time does not depend
+the training loop's own (``pvlr.engine.timing``), on random-init weights (the time does not depend
 on them). Prints one JSON object with seconds and FLOPs per step, and the ratios.
 """
 
@@ -25,8 +25,8 @@ import torch
 from coco_like import BACKBONE_ALONE, coco_names
 
 from pvlr_kedro.pvlr import build_model
-from pvlr_kedro.pvlr.timing import time_training_step, training_step_flops
-from pvlr_kedro.pvlr.training import TrainConfig
+from pvlr_kedro.pvlr.engine.timing import time_training_step, training_step_flops
+from pvlr_kedro.pvlr.engine.training import TrainConfig
 
 VARIANTS = {
     "backbone_alone": BACKBONE_ALONE,

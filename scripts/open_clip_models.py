@@ -19,9 +19,9 @@ import open_clip
 import torch
 from open_clip.model import _build_text_tower
 
-import pvlr_kedro.pvlr.backbone  # noqa: F401  (registers the project's tiny configs)
-from pvlr_kedro.pvlr.text import CLIPTextEncoder, encode_texts
-from pvlr_kedro.pvlr.towers import tower_support
+import pvlr_kedro.pvlr.method.backbone  # noqa: F401  (registers the project's tiny configs)
+from pvlr_kedro.pvlr.method.text import CLIPTextEncoder, encode_texts
+from pvlr_kedro.pvlr.method.towers import tower_support
 
 PROMPTS = ["This photo contains dog.", "This photo contains traffic light.", "a b c"]
 

@@ -19,10 +19,10 @@ from pvlr_kedro.demo_data import DemoConfig
 from pvlr_kedro.ingest.sources import SourceConfig
 from pvlr_kedro.pipelines.export.nodes import ExportConfig
 from pvlr_kedro.pipelines.prediction.nodes import PredictConfig
-from pvlr_kedro.pvlr.config import PVLRConfig
-from pvlr_kedro.pvlr.losses import LossConfig
-from pvlr_kedro.pvlr.metrics import EvalConfig
-from pvlr_kedro.pvlr.training import TrainConfig
+from pvlr_kedro.pvlr.engine.training import TrainConfig
+from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig
+from pvlr_kedro.pvlr.method.config import PVLRConfig
+from pvlr_kedro.pvlr.method.losses import LossConfig
 
 MARKER = "{{ parameter_reference }}"
 BLOCKS = {

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 import torch
 
-from pvlr_kedro.pvlr.data import MultiLabelImages
-from pvlr_kedro.pvlr.training import TrainConfig, predict_dataset
+from pvlr_kedro.pvlr.engine.training import TrainConfig, predict_dataset
+from pvlr_kedro.pvlr.inputs.loading import MultiLabelImages
 from tests.conftest import project_with_runs
 from tests.pipelines.kedro_run import TINY, latest, load, run_pipeline
 

@@ -10,8 +10,8 @@ import torch
 
 from pvlr_kedro.pipelines.training.nodes import encode_hard_prompts, resolve_recipe
 from pvlr_kedro.pvlr import build_model
-from pvlr_kedro.pvlr.data import MultiLabelImages
-from pvlr_kedro.pvlr.training import TrainConfig, predict_dataset, seed_everything
+from pvlr_kedro.pvlr.engine.training import TrainConfig, predict_dataset, seed_everything
+from pvlr_kedro.pvlr.inputs.loading import MultiLabelImages
 from tests.conftest import project_with_runs
 from tests.pipelines.kedro_run import TINY, latest, load, run_pipeline
 

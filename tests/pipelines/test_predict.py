@@ -26,8 +26,8 @@ from pvlr_kedro.pipelines.prediction.nodes import (
     load_predictor,
 )
 from pvlr_kedro.pvlr import Predictor, build_model
-from pvlr_kedro.pvlr.checkpoint import TrainedModel
-from pvlr_kedro.pvlr.export import export_onnx
+from pvlr_kedro.pvlr.engine.checkpoint import TrainedModel
+from pvlr_kedro.pvlr.inference.export import export_onnx
 from tests.conftest import project_with_runs
 from tests.pipelines.kedro_run import TINY, latest, load, run_pipeline
 

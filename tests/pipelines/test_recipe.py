@@ -8,7 +8,7 @@ import pytest
 
 from pvlr_kedro.datasets import RecipeDataset
 from pvlr_kedro.pipelines.training.nodes import resolve_recipe, run_fingerprint
-from pvlr_kedro.pvlr.recipe import Recipe
+from pvlr_kedro.pvlr.engine.recipe import Recipe
 
 
 def test_the_paper_layer_holds_no_values_of_its_own():

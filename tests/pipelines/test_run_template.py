@@ -9,9 +9,9 @@ from kedro_datasets.pickle import PickleDataset
 
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
 from pvlr_kedro.pipelines.training import pipeline as training
-from pvlr_kedro.pvlr.data import multi_hot
-from pvlr_kedro.pvlr.metrics import multilabel_metrics
-from pvlr_kedro.pvlr.recipe import Recipe
+from pvlr_kedro.pvlr.engine.recipe import Recipe
+from pvlr_kedro.pvlr.evaluation.metrics import multilabel_metrics
+from pvlr_kedro.pvlr.inputs.loading import multi_hot
 
 BENCHMARK = {
     "format": "coco",

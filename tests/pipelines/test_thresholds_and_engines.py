@@ -11,7 +11,7 @@ import pytest
 from pvlr_kedro.datasets import load_run_model
 from pvlr_kedro.pipelines.prediction.nodes import PredictConfig
 from pvlr_kedro.pvlr import Predictor
-from pvlr_kedro.pvlr.thresholds import f1_at
+from pvlr_kedro.pvlr.evaluation.thresholds import f1_at
 from tests.pipelines.kedro_run import latest, run_pipeline
 
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from kedro.pipeline import Node
 
-from pvlr_kedro.pvlr.checkpoint import TrainedModel
+from pvlr_kedro.pvlr.engine.checkpoint import TrainedModel
 from pvlr_kedro.tracking import TrackRunNamespaces, epoch_metrics
 from tests.conftest import copy_project
 from tests.pipelines.kedro_run import kedro, latest, load, run_pipeline

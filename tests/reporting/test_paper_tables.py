@@ -3,7 +3,7 @@ difference."""
 
 import pandas as pd
 
-from pvlr_kedro.pvlr.recipe import Recipe
+from pvlr_kedro.pvlr.engine.recipe import Recipe
 from pvlr_kedro.reporting.paper_tables import build_table, markdown_report
 
 RECIPE = Recipe.from_layers({}, run="table4.coco.full", benchmark="coco", smoke=False)

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from pvlr_kedro.pipelines.training.nodes import metrics_summary
-from pvlr_kedro.pvlr.metrics import EvalConfig
+from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig
 from pvlr_kedro.reporting.paper_tables import our_value
 from pvlr_kedro.reporting.tables import (
     THRESHOLDED,

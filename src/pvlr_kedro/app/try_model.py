@@ -22,8 +22,8 @@ from PIL import Image
 
 from pvlr_kedro.pipelines.prediction.nodes import attention_picture, names_problem
 from pvlr_kedro.pvlr import Predictor
-from pvlr_kedro.pvlr.images import UnreadableImage, load_rgb
-from pvlr_kedro.pvlr.model import CannotScoreNames
+from pvlr_kedro.pvlr.inputs.images import UnreadableImage, load_rgb
+from pvlr_kedro.pvlr.method.model import CannotScoreNames
 
 
 class PageProblem(ValueError):

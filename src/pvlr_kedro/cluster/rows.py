@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from kedro.io import DatasetError
 
-from pvlr_kedro.pvlr.recipe import Recipe
+from pvlr_kedro.pvlr.engine.recipe import Recipe
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pvlr_kedro.pvlr.params import from_params
+from pvlr_kedro.pvlr.utils.params import from_params
 
 
 @dataclass(frozen=True)

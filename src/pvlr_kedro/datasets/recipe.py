@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kedro_datasets.json import JSONDataset
 
-from pvlr_kedro.pvlr.recipe import Recipe
+from pvlr_kedro.pvlr.engine.recipe import Recipe
 
 
 class RecipeDataset(JSONDataset):

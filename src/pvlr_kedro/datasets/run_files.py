@@ -12,7 +12,7 @@ from typing import IO, Any
 from kedro.io import AbstractDataset, DatasetError
 from kedro.io.core import generate_timestamp
 
-from pvlr_kedro.pvlr.atomic import atomic_write
+from pvlr_kedro.pvlr.utils.atomic import atomic_write
 
 # the description saved beside every version's files: which model made them, and how
 ABOUT_FILE = "about.json"

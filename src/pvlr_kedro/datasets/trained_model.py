@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 from kedro.io import AbstractVersionedDataset, DatasetError, Version
 from kedro.io.core import generate_timestamp
 
-from pvlr_kedro.pvlr.checkpoint import TrainedModel
+from pvlr_kedro.pvlr.engine.checkpoint import TrainedModel
 
 log = logging.getLogger(__name__)
 

@@ -32,8 +32,8 @@ from pvlr_kedro.ingest.records import Ingested
 from pvlr_kedro.ingest.table import records_table, summarise
 from pvlr_kedro.ingest.voc import VocOptions, read_voc
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
-from pvlr_kedro.pvlr.image_cache import STORES as CACHE_STORES
-from pvlr_kedro.pvlr.params import check_types
+from pvlr_kedro.pvlr.inputs.image_cache import STORES as CACHE_STORES
+from pvlr_kedro.pvlr.utils.params import check_types
 
 # Each format: its options and its reader (root, options, namespace → Ingested).
 READERS: dict[str, tuple[type, Callable[..., Ingested]]] = {
@@ -66,7 +66,7 @@ class SourceConfig:
     allow_split_overlap: bool = False
     prompt_names: dict | None = field(default_factory=dict)
     image_cache: str | None = (
-        None  # a decode-once store of the resized pictures: uint8 | jpeg (pvlr.image_cache)
+        None  # a decode-once store of the resized pictures: uint8 | jpeg (pvlr.inputs.image_cache)
     )
 
     def __post_init__(self) -> None:

@@ -11,9 +11,9 @@ from typing import Literal
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
 from pvlr_kedro.datasets import load_run_model
-from pvlr_kedro.pvlr.export import export_onnx
-from pvlr_kedro.pvlr.model import PVLR
-from pvlr_kedro.pvlr.params import from_params
+from pvlr_kedro.pvlr.inference.export import export_onnx
+from pvlr_kedro.pvlr.method.model import PVLR
+from pvlr_kedro.pvlr.utils.params import from_params
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from kedro.utils import find_kedro_project
 from pvlr_kedro.demo_data import DemoConfig, generate_demo
 from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
 from pvlr_kedro.ingest.coco import CocoOptions
-from pvlr_kedro.pvlr.params import from_params
+from pvlr_kedro.pvlr.utils.params import from_params
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ from pvlr_kedro.datasets.run_files import save_run_files, versions_about
 from pvlr_kedro.ingest.records import safe_relative_path
 from pvlr_kedro.pipelines.export.nodes import ExportConfig, onnx_files
 from pvlr_kedro.pvlr import Predictor
-from pvlr_kedro.pvlr.export import EXPORT_MODULES
-from pvlr_kedro.pvlr.images import image_files, load_rgb
-from pvlr_kedro.pvlr.model import CannotScoreNames
-from pvlr_kedro.pvlr.onnx_engine import OnnxEngine
-from pvlr_kedro.pvlr.params import from_params
-from pvlr_kedro.pvlr.predictor import ATTENTION_MAPS
-from pvlr_kedro.pvlr.training import device_unavailable
+from pvlr_kedro.pvlr.engine.training import device_unavailable
+from pvlr_kedro.pvlr.inference.export import EXPORT_MODULES
+from pvlr_kedro.pvlr.inference.onnx_engine import OnnxEngine
+from pvlr_kedro.pvlr.inference.predictor import ATTENTION_MAPS
+from pvlr_kedro.pvlr.inputs.images import image_files, load_rgb
+from pvlr_kedro.pvlr.method.model import CannotScoreNames
+from pvlr_kedro.pvlr.utils.params import from_params
 from pvlr_kedro.reporting import pictures
 
 log = logging.getLogger(__name__)

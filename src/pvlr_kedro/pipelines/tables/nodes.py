@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pvlr_kedro.pvlr import build_model
-from pvlr_kedro.pvlr.recipe import Recipe
-from pvlr_kedro.pvlr.timing import time_training_step
-from pvlr_kedro.pvlr.training import seed_everything
+from pvlr_kedro.pvlr.engine.recipe import Recipe
+from pvlr_kedro.pvlr.engine.timing import time_training_step
+from pvlr_kedro.pvlr.engine.training import seed_everything
 from pvlr_kedro.reporting import paper_tables
 
 RESULT_PARTS = ("metrics", "recipe", "history")

@@ -13,15 +13,15 @@ import pandas as pd
 import torch
 
 from pvlr_kedro.pvlr import build_model
-from pvlr_kedro.pvlr.checkpoint import TrainedModel, fingerprint
-from pvlr_kedro.pvlr.data import Augmentation, ImageFiles, MultiLabelImages, multi_hot
-from pvlr_kedro.pvlr.distributed import launch
-from pvlr_kedro.pvlr.image_cache import LOSSLESS_STORES, CachedImages, build_image_cache
-from pvlr_kedro.pvlr.locks import exclusive
-from pvlr_kedro.pvlr.metrics import EvalConfig, chance_map, multilabel_metrics
-from pvlr_kedro.pvlr.model import encode_hard_prompt_embeddings
-from pvlr_kedro.pvlr.recipe import Recipe
-from pvlr_kedro.pvlr.training import fit, predict_dataset, seed_everything
+from pvlr_kedro.pvlr.engine.checkpoint import TrainedModel, fingerprint
+from pvlr_kedro.pvlr.engine.recipe import Recipe
+from pvlr_kedro.pvlr.engine.training import fit, predict_dataset, seed_everything
+from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig, chance_map, multilabel_metrics
+from pvlr_kedro.pvlr.inputs.image_cache import LOSSLESS_STORES, CachedImages, build_image_cache
+from pvlr_kedro.pvlr.inputs.loading import Augmentation, ImageFiles, MultiLabelImages, multi_hot
+from pvlr_kedro.pvlr.method.model import encode_hard_prompt_embeddings
+from pvlr_kedro.pvlr.utils.distributed import launch
+from pvlr_kedro.pvlr.utils.locks import exclusive
 from pvlr_kedro.reporting import figures, tables
 
 log = logging.getLogger(__name__)
@@ -114,7 +114,7 @@ def train_model(
     epoch); checkpoints under ``<models_root>/<run>/checkpoints/<fingerprint>``.
 
     With ``train.devices`` or ``train.nodes`` above 1 the training runs in that many processes
-    (``pvlr.distributed.launch``) and rank 0's result comes back here, so each output is saved
+    (``pvlr.utils.distributed.launch``) and rank 0's result comes back here, so each output is saved
     once. A machine with ``train.node_rank`` above 0 ends its ``kedro run`` after training,
     successfully, leaving evaluation, the report and the run's outputs to machine 0.
     """

@@ -1,0 +1,1 @@
+"""A trained model at work: the Predictor, the ONNX export and its ONNX Runtime engine."""
