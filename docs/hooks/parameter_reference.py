@@ -17,10 +17,9 @@ import tokenize
 from pvlr_kedro.cluster.settings import SlurmSettings
 from pvlr_kedro.demo_data import DemoConfig
 from pvlr_kedro.ingest.sources import SourceConfig
-from pvlr_kedro.pipelines.export.nodes import ExportConfig
-from pvlr_kedro.pipelines.prediction.nodes import PredictConfig
 from pvlr_kedro.pvlr.engine.training import TrainConfig
 from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig
+from pvlr_kedro.pvlr.inference.config import ExportConfig, PredictConfig
 from pvlr_kedro.pvlr.method.config import PVLRConfig
 from pvlr_kedro.pvlr.method.losses import LossConfig
 

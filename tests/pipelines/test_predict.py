@@ -17,9 +17,7 @@ from kedro.io import Version
 from PIL import Image
 
 from pvlr_kedro.datasets import TrainedModelDataset, load_run_model
-from pvlr_kedro.pipelines.export.nodes import ExportConfig
 from pvlr_kedro.pipelines.prediction.nodes import (
-    PredictConfig,
     check_parameters,
     draw_qualitative_table,
     list_images,
@@ -27,6 +25,7 @@ from pvlr_kedro.pipelines.prediction.nodes import (
 )
 from pvlr_kedro.pvlr import Predictor, build_model
 from pvlr_kedro.pvlr.engine.checkpoint import TrainedModel
+from pvlr_kedro.pvlr.inference.config import ExportConfig, PredictConfig
 from pvlr_kedro.pvlr.inference.export import export_onnx
 from tests.conftest import project_with_runs
 from tests.pipelines.kedro_run import TINY, latest, load, run_pipeline

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from pvlr_kedro.datasets import load_run_model
-from pvlr_kedro.pipelines.prediction.nodes import PredictConfig
 from pvlr_kedro.pvlr import Predictor
 from pvlr_kedro.pvlr.evaluation.thresholds import f1_at
+from pvlr_kedro.pvlr.inference.config import PredictConfig
 from tests.pipelines.kedro_run import latest, run_pipeline
 
 

@@ -9,9 +9,9 @@ from kedro.io import DatasetError
 
 from pvlr_kedro.app.try_model import TryModel, run_summary
 from pvlr_kedro.datasets import load_run_model
-from pvlr_kedro.pipelines.prediction.nodes import PredictConfig
 from pvlr_kedro.pipelines.prediction.thresholds import load_thresholds
 from pvlr_kedro.pvlr import Predictor
+from pvlr_kedro.pvlr.inference.config import PredictConfig
 
 
 def page_model(context: Any, run: str, version: str | None, which: str) -> TryModel:

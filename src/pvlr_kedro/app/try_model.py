@@ -20,8 +20,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from PIL import Image
 
-from pvlr_kedro.pipelines.prediction.nodes import attention_picture, names_problem
+from pvlr_kedro.pipelines.prediction.nodes import attention_picture
 from pvlr_kedro.pvlr import Predictor
+from pvlr_kedro.pvlr.inference.config import names_problem
 from pvlr_kedro.pvlr.inputs.images import UnreadableImage, load_rgb
 from pvlr_kedro.pvlr.method.model import CannotScoreNames
 

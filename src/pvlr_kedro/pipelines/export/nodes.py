@@ -4,39 +4,16 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 from open_clip.constants import OPENAI_DATASET_MEAN, OPENAI_DATASET_STD
 
 from pvlr_kedro.datasets import load_run_model
+from pvlr_kedro.pvlr.inference.config import ExportConfig
 from pvlr_kedro.pvlr.inference.export import export_onnx
 from pvlr_kedro.pvlr.method.model import PVLR
-from pvlr_kedro.pvlr.utils.params import from_params
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class ExportConfig:
-    """The ``export:`` parameter block."""
-
-    model: str = "demo"
-    model_version: str | None = None
-    which: Literal["ema", "final"] = "ema"
-    check_batch: int = 4
-
-    def __post_init__(self) -> None:
-        if self.check_batch < 1:
-            raise ValueError(
-                f"export.check_batch={self.check_batch!r}: the images onnxruntime checks the "
-                "export on (allowed: ≥ 1)"
-            )
-
-    @classmethod
-    def from_params(cls, params: dict) -> ExportConfig:
-        return from_params(cls, params, "export")
 
 
 def export_model(export: dict, models_root: str) -> dict:

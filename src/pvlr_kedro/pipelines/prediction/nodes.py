@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import urllib.parse
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Literal
 
 import pandas as pd
 from PIL import Image
@@ -17,98 +15,16 @@ from tqdm.auto import tqdm
 from pvlr_kedro.datasets import load_run_model
 from pvlr_kedro.datasets.run_files import save_run_files, versions_about
 from pvlr_kedro.ingest.records import safe_relative_path
-from pvlr_kedro.pipelines.export.nodes import ExportConfig, onnx_files
+from pvlr_kedro.pipelines.export.nodes import onnx_files
 from pvlr_kedro.pvlr import Predictor
-from pvlr_kedro.pvlr.engine.training import device_unavailable
-from pvlr_kedro.pvlr.inference.export import EXPORT_MODULES
+from pvlr_kedro.pvlr.inference.config import ExportConfig, PredictConfig
 from pvlr_kedro.pvlr.inference.onnx_engine import OnnxEngine
 from pvlr_kedro.pvlr.inference.predictor import ATTENTION_MAPS
 from pvlr_kedro.pvlr.inputs.images import image_files, load_rgb
 from pvlr_kedro.pvlr.method.model import CannotScoreNames
-from pvlr_kedro.pvlr.utils.params import from_params
 from pvlr_kedro.reporting import pictures
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class PredictConfig:
-    """The ``predict:`` parameter block (see ``conf/base/parameters_predict.yml``), checked whole
-    when built: ranges, choices, the device against this machine, the class names."""
-
-    images: str = "data/01_raw/predict"
-    model: str = "demo"
-    model_version: str | None = None
-    which: Literal["ema", "final"] = "ema"
-    classes: list[str] | str | None = None
-    threshold: float = 0.5
-    top_k: int = 3
-    batch_size: int = 32
-    device: str = "auto"
-    explain: list[str] | None = None
-    attention_images: int = 16
-    sheet_images: int = 36
-    baseline: str | None = None
-    engine: Literal["torch", "onnx"] = "torch"
-    thresholds: str | None = None
-
-    def __post_init__(self) -> None:
-        ranges = {
-            "threshold": (0 < self.threshold < 1, "0 < threshold < 1"),
-            "top_k": (self.top_k >= 1, "≥ 1"),
-            "batch_size": (self.batch_size >= 1, "≥ 1"),
-            "attention_images": (self.attention_images >= 0, "≥ 0"),
-            "sheet_images": (self.sheet_images >= 0, "≥ 0"),
-        }
-        problems = [
-            f"predict.{key}={getattr(self, key)!r} (allowed: {allowed})"
-            for key, (ok, allowed) in ranges.items()
-            if not ok
-        ]
-        if (unavailable := device_unavailable(self.device)) is not None:
-            problems.append(f"predict.device={self.device!r}: {unavailable}")
-        missing = [name for name in EXPORT_MODULES if importlib.util.find_spec(name) is None]
-        if self.engine == "onnx" and missing:
-            problems.append(
-                f"predict.engine='onnx' needs {', '.join(missing)}: pip install -e \".[export]\""
-            )
-        for key in ("classes", "explain"):
-            names = getattr(self, key)
-            if isinstance(names, list) and (problem := names_problem(names)) is not None:
-                problems.append(f"predict.{key}={names!r}: {problem}")
-        if problems:
-            raise ValueError(f"invalid predict parameters: {'; '.join(problems)}")
-
-    @classmethod
-    def from_params(cls, params: dict) -> PredictConfig:
-        return from_params(cls, params, "predict")
-
-    def class_list(self) -> list[str] | None:
-        """``classes`` as a list: given inline, or read from a text file with one name a line."""
-        if self.classes is None or isinstance(self.classes, list):
-            return self.classes
-        path = Path(self.classes)
-        if not path.is_file():
-            raise FileNotFoundError(
-                f"predict.classes: no file {path} (give a list of names, or a text file with "
-                f"one name a line)"
-            )
-        names = [
-            line.strip()
-            for line in path.read_text(encoding="utf-8-sig").splitlines()
-            if line.strip()
-        ]
-        if not names:
-            raise ValueError(f"predict.classes: {path} lists no class name (one name a line)")
-        return names
-
-
-def names_problem(names: list[str]) -> str | None:
-    """Why a list of class names cannot be scored (None when it can)."""
-    if not names:
-        return "an empty list (give at least one name, or null for the trained vocabulary)"
-    blank = [name for name in names if not name.strip()]
-    return f"{len(blank)} empty or blank name(s)" if blank else None
 
 
 def check_parameters(predict: dict) -> PredictConfig:

@@ -12,9 +12,10 @@ import pandas as pd
 
 from pvlr_kedro.datasets.run_files import versions_about
 from pvlr_kedro.ingest.leakage import file_digest, file_size, same_files
-from pvlr_kedro.pipelines.prediction.nodes import PredictConfig, list_images
+from pvlr_kedro.pipelines.prediction.nodes import list_images
 from pvlr_kedro.pvlr import Predictor
 from pvlr_kedro.pvlr.evaluation.thresholds import best_f1_thresholds, f1_at
+from pvlr_kedro.pvlr.inference.config import PredictConfig
 
 ENTRY = "thresholds.json"  # <models_root>/<run>/thresholds.json/<version>/thresholds.json
 
