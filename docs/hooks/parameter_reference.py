@@ -19,7 +19,7 @@ from pvlr_kedro.demo_data import DemoConfig
 from pvlr_kedro.ingest.sources import SourceConfig
 from pvlr_kedro.pvlr.engine.training import TrainConfig
 from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig
-from pvlr_kedro.pvlr.inference.config import ExportConfig, PredictConfig
+from pvlr_kedro.pvlr.inference.config import ExportConfig, PredictConfig, ThresholdSetConfig
 from pvlr_kedro.pvlr.method.config import PVLRConfig
 from pvlr_kedro.pvlr.method.losses import LossConfig
 
@@ -32,6 +32,7 @@ BLOCKS = {
     "<benchmark> (data source: root, format, image checks)": SourceConfig,
     "demo.generator": DemoConfig,
     "predict": PredictConfig,
+    "thresholds": ThresholdSetConfig,
     "export": ExportConfig,
     "slurm (conf/base/cluster.yml)": SlurmSettings,
 }

@@ -89,21 +89,22 @@ def test_the_bars_mark_labels_by_each_class_threshold_and_carry_exact_scores():
 
 def test_the_run_thresholds_apply_only_when_asked(tried):
     tried.thresholds = {"dog": 0.123}
-    tried.predictor.use_classes(["dog", "person"])
+    classes = ["dog", "person"]
     try:
-        assert tried.cutoffs(0.5, per_class=True)["dog"] == 0.123
-        assert tried.cutoffs(0.5, per_class=False)["dog"] == 0.5
-        assert tried.cutoffs(0.4, per_class=True)["person"] == 0.4
+        assert tried.cutoffs(classes, 0.5, per_class=True)["dog"] == 0.123
+        assert tried.cutoffs(classes, 0.5, per_class=False)["dog"] == 0.5
+        assert tried.cutoffs(classes, 0.4, per_class=True)["person"] == 0.4
     finally:
         tried.thresholds = {}
 
 
 def test_the_attention_picture_of_a_chosen_class(tried, demo_project):
-    image = str(sorted((demo_project / "data/01_raw/demo/test").glob("*.jpg"))[0])
-    picture = tried.attention(image, "zebra", "dog, zebra")
+    image = sorted((demo_project / "data/01_raw/demo/test").glob("*.jpg"))[0]
+    scored = tried.score([str(image)], "dog, zebra")
+    picture = tried.attention(scored, image.name, "zebra")
     assert picture.mode == "RGB" and min(picture.size) > 100
     with pytest.raises(PageProblem, match="'cat' is not among the class names"):
-        tried.attention(image, "cat", "dog, zebra")
+        tried.attention(scored, image.name, "cat")
 
 
 def test_the_summary_gives_the_run_version_metrics_and_recipe(tried):

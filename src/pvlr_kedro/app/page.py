@@ -63,20 +63,22 @@ def build_page(model: TryModel) -> gr.Blocks:
             shown = list(result.files)
             return (
                 message(result),
-                scores_html(result, model.cutoffs(bar, own), int(k)),
+                scores_html(result, model.cutoffs(result.classes, bar, own), int(k)),
                 result,
                 gr.update(choices=shown, value=shown[0] if shown else None),
-                gr.update(choices=list(result.scores.columns[1:]), value=None),
+                gr.update(choices=result.classes, value=None),
             )
 
         def on_settings(result: Scored | None, bar, k, own):
-            return scores_html(result, model.cutoffs(bar, own), int(k)) if result else ""
+            if result is None:
+                return ""
+            return scores_html(result, model.cutoffs(result.classes, bar, own), int(k))
 
-        def on_show(result: Scored | None, chosen_image, chosen_name, text):
-            if result is None or chosen_image not in result.files or not chosen_name:
+        def on_show(result: Scored | None, chosen_image, chosen_name):
+            if result is None or not chosen_image or not chosen_name:
                 return None, "Score images, then choose an image and a class."
             try:
-                return model.attention(result.files[chosen_image], chosen_name, text), ""
+                return model.attention(result, chosen_image, chosen_name), ""
             except PageProblem as problem:
                 return None, str(problem)
 
@@ -87,7 +89,7 @@ def build_page(model: TryModel) -> gr.Blocks:
         )
         for setting in (threshold, top_k, per_class):
             setting.change(on_settings, [scored, threshold, top_k, per_class], table)
-        show.click(on_show, [scored, image, name, names], [overlay, said])
+        show.click(on_show, [scored, image, name], [overlay, said])
     return page
 
 

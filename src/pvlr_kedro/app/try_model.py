@@ -40,6 +40,10 @@ class Scored:
     unreadable: dict[str, str]
     files: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def classes(self) -> list[str]:
+        return list(self.scores.columns[1:])
+
 
 class TryModel:
     """A trained run's predictor behind the page; calls are serialised (one model, one set of
@@ -63,44 +67,42 @@ class TryModel:
         names = class_names(names_text)
         if not files:
             raise PageProblem("Upload one or more images first.")
-        pictures: dict[str, Image.Image] = {}
         shown: dict[str, str] = {}
-        unreadable: dict[str, str] = {}
         for file in files:
-            name = unique_name(Path(file).name, shown)
-            try:
-                pictures[name] = load_rgb(Path(file))
-                shown[name] = file
-            except UnreadableImage as err:
-                cause = err.__cause__ or err  # its text names the upload's temporary file
-                unreadable[name] = f"{type(cause).__name__}: {cause}".replace(str(file), name)
+            shown[unique_name(Path(file).name, shown)] = file
         with self.lock:
             self._use(names)
-            values = self.predictor.scores(list(pictures.values()))
-        frame = pd.DataFrame(values, columns=self.predictor.classes)
-        frame.insert(0, "path", list(pictures))
-        return Scored(frame, unreadable, shown)
+            prediction = self.predictor.predict_files(
+                [Path(f) for f in shown.values()], list(shown)
+            )
+        unreadable = {  # a reason names the upload's temporary file: shown by its name instead
+            row.path: row.reason.replace(shown[row.path], row.path)
+            for row in prediction.skipped.itertuples()
+        }
+        readable = {name: shown[name] for name in prediction.scores["path"]}
+        return Scored(prediction.scores, unreadable, readable)
 
-    def attention(self, file: str, name: str, names_text: str) -> Image.Image:
-        """The attention picture of class ``name`` over the image ``file`` (as ``predict`` draws
-        it), for the names in ``names_text``."""
-        names = class_names(names_text)
-        if name not in names:
+    def attention(self, scored: Scored, image: str, name: str) -> Image.Image:
+        """The attention picture of class ``name`` over the scored ``image`` (as ``predict`` draws
+        it), among the classes it was scored with, titled with its score on the page."""
+        if name not in scored.classes:
             raise PageProblem(f"{name!r} is not among the class names being scored.")
+        if image not in scored.files:
+            raise PageProblem(f"{image!r} is not among the images scored.")
         try:
-            picture = load_rgb(Path(file))
+            picture = load_rgb(Path(scored.files[image]))
         except UnreadableImage as err:
-            raise PageProblem(f"Cannot read {Path(file).name}: {err.__cause__ or err}") from None
+            raise PageProblem(f"Cannot read {image}: {err.__cause__ or err}") from None
+        score = float(scored.scores.set_index("path").at[image, name])
         with self.lock:
-            self._use(names)
-            score = float(self.predictor.scores([picture])[0, self.predictor.classes.index(name)])
+            self._use(scored.classes)
             figure = attention_picture(self.predictor, picture, [name], [score])
         return figure_image(figure)
 
-    def cutoffs(self, threshold: float, per_class: bool) -> dict[str, float]:
-        """Each scored class's threshold: ``threshold``, or the run's own where chosen."""
+    def cutoffs(self, classes: list[str], threshold: float, per_class: bool) -> dict[str, float]:
+        """Each of ``classes``' threshold: ``threshold``, or the run's own where chosen."""
         chosen = self.thresholds if per_class else {}
-        return {name: chosen.get(name, threshold) for name in self.predictor.classes}
+        return {name: chosen.get(name, threshold) for name in classes}
 
     def _use(self, names: list[str]) -> None:
         try:

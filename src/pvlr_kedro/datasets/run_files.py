@@ -45,9 +45,14 @@ class RunFilesDataset(AbstractDataset[dict, None]):
         return {"folder": str(self.folder), "entry": self.entry}
 
 
+def entry_folder(folder: str | Path, run: str, entry: str) -> Path:
+    """``<folder>/<run>/<entry>``: the version folders of ``entry`` for ``run`` are in it."""
+    return Path(folder) / run / entry
+
+
 def save_run_files(folder: Path, run: str, entry: str, files: dict, about: dict) -> Path:
     """Write one new version of ``entry`` for ``run``; returns its folder."""
-    target = Path(folder) / run / entry / generate_timestamp()
+    target = entry_folder(folder, run, entry) / generate_timestamp()
     target.mkdir(parents=True, exist_ok=False)
     described = {**files, ABOUT_FILE: json.dumps(about, indent=2, ensure_ascii=False)}
     for name, content in described.items():  # about.json last: a version with it is whole
@@ -64,6 +69,6 @@ def _writer(data: bytes) -> Callable[[IO[bytes]], int]:
 def versions_about(folder: Path, run: str, entry: str) -> dict[str, dict]:
     """Every saved version of ``entry`` for ``run`` with its ``about.json``, newest first (versions
     without one, from before it was written, are left out)."""
-    root = Path(folder) / run / entry
+    root = entry_folder(folder, run, entry)
     found = sorted(root.glob(f"*/{ABOUT_FILE}"), reverse=True) if root.is_dir() else []
     return {path.parent.name: json.loads(path.read_text(encoding="utf-8")) for path in found}

@@ -13,7 +13,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from pvlr_kedro.datasets import load_run_model
-from pvlr_kedro.datasets.run_files import save_run_files, versions_about
+from pvlr_kedro.datasets.run_files import entry_folder, save_run_files, versions_about
 from pvlr_kedro.ingest.records import safe_relative_path
 from pvlr_kedro.pipelines.export.nodes import onnx_files
 from pvlr_kedro.pvlr import Predictor
@@ -62,14 +62,13 @@ def onnx_engine(predictor: Predictor, config: PredictConfig, models_root: str) -
     exports = versions_about(Path(models_root), config.model, "model.onnx")
     fitting = [v for v, about in exports.items() if {k: about.get(k) for k in wanted} == wanted]
     if fitting:
-        folder = Path(models_root) / config.model / "model.onnx" / fitting[0]
+        folder = entry_folder(models_root, config.model, "model.onnx") / fitting[0]
     else:
         export = ExportConfig(model=config.model, which=config.which)
         data = onnx_files(predictor.model, predictor.classes, export, str(predictor.version))
         folder = save_run_files(
             Path(models_root), config.model, "model.onnx", data["files"], data["about"]
         )
-        predictor.model.to(predictor.device)  # the export ran on the CPU
     log.info("predict: scores by ONNX Runtime from %s", folder / "model.onnx")
     return OnnxEngine(folder / "model.onnx", predictor.classes)
 

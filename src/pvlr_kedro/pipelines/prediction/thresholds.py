@@ -10,24 +10,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from pvlr_kedro.datasets.run_files import versions_about
+from pvlr_kedro.datasets.run_files import entry_folder, versions_about
 from pvlr_kedro.ingest.leakage import file_digest, file_size, same_files
 from pvlr_kedro.pipelines.prediction.nodes import list_images
 from pvlr_kedro.pvlr import Predictor
 from pvlr_kedro.pvlr.evaluation.thresholds import best_f1_thresholds, f1_at
-from pvlr_kedro.pvlr.inference.config import PredictConfig
+from pvlr_kedro.pvlr.inference.config import PredictConfig, ThresholdSetConfig
 
 ENTRY = "thresholds.json"  # <models_root>/<run>/thresholds.json/<version>/thresholds.json
 
 
 def labelled_set(thresholds: dict, config: PredictConfig) -> PredictConfig:
     """``predict``'s settings on the labelled CSV ``thresholds.images``."""
-    images = thresholds.get("images")
-    unknown = sorted(set(thresholds) - {"images", "test_splits"})
-    if unknown:
-        raise ValueError(
-            f"unknown thresholds parameters: {', '.join(unknown)} (known: images, test_splits)"
-        )
+    images = ThresholdSetConfig.from_params(thresholds).images
     if not images or Path(images).suffix.lower() != ".csv" or not Path(images).is_file():
         raise ValueError(
             f"thresholds.images={images!r}: give a CSV file with `path` and `labels` columns "
@@ -158,7 +153,7 @@ def load_thresholds(predictor: Predictor, config: PredictConfig, models_root: st
             f"(saved: {', '.join(saved) or 'none'}); choose them with `kedro run "
             "--pipelines=thresholds --params=thresholds.images=<labelled CSV>`"
         )
-    file = Path(models_root) / config.model / ENTRY / version / ENTRY
+    file = entry_folder(models_root, config.model, ENTRY) / version / ENTRY
     document = json.loads(file.read_text(encoding="utf-8"))
     chosen = {
         name: row["threshold"]

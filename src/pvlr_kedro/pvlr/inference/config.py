@@ -4,13 +4,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pvlr_kedro.pvlr.engine.training import device_unavailable
-from pvlr_kedro.pvlr.inference.export import EXPORT_MODULES
+from pvlr_kedro.pvlr.inference.export import missing_export_modules
 from pvlr_kedro.pvlr.utils.params import from_params
 
 
@@ -50,8 +49,7 @@ class PredictConfig:
         ]
         if (unavailable := device_unavailable(self.device)) is not None:
             problems.append(f"predict.device={self.device!r}: {unavailable}")
-        missing = [name for name in EXPORT_MODULES if importlib.util.find_spec(name) is None]
-        if self.engine == "onnx" and missing:
+        if self.engine == "onnx" and (missing := missing_export_modules()):
             problems.append(
                 f"predict.engine='onnx' needs {', '.join(missing)}: pip install -e \".[export]\""
             )
@@ -113,3 +111,15 @@ class ExportConfig:
     @classmethod
     def from_params(cls, params: dict) -> ExportConfig:
         return from_params(cls, params, "export")
+
+
+@dataclass(frozen=True)
+class ThresholdSetConfig:
+    """The ``thresholds:`` parameter block: the labelled set that chooses per-class thresholds."""
+
+    images: str | None = None  # a CSV as predict reads it, with `labels`; never a test split
+    test_splits: str = ""  # ingested benchmarks, whose test images are refused
+
+    @classmethod
+    def from_params(cls, params: dict) -> ThresholdSetConfig:
+        return from_params(cls, params, "thresholds")

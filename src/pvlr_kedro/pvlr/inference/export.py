@@ -33,17 +33,29 @@ class SigmoidScores(nn.Module):
         return torch.sigmoid(self.model(images)["logits"])
 
 
+def missing_export_modules() -> list[str]:
+    """The modules of the ``export`` extra that are not installed."""
+    return [name for name in EXPORT_MODULES if importlib.util.find_spec(name) is None]
+
+
 def export_onnx(model: PVLR, path: Path, check_batch: int = 4, seed: int = 0) -> float:
     """Write ``model`` as ONNX to ``path``; return the largest difference from PyTorch on a check
-    batch."""
-    missing = [name for name in EXPORT_MODULES if importlib.util.find_spec(name) is None]
-    if missing:
+    batch. The export runs on the CPU; the model is left on the device it came on."""
+    if missing := missing_export_modules():
         raise ImportError(
             f'exporting to ONNX needs {", ".join(missing)}: pip install -e ".[export]"'
         )
-    import onnxruntime  # noqa: PLC0415  (the optional export extra, checked just above)
+    device = next(model.parameters()).device
+    try:
+        return _export_on_cpu(model.cpu().eval(), path, check_batch, seed)
+    finally:
+        model.to(device)
 
-    wrapper = SigmoidScores(model.cpu().eval()).eval()
+
+def _export_on_cpu(model: PVLR, path: Path, check_batch: int, seed: int) -> float:
+    import onnxruntime  # noqa: PLC0415  (the optional export extra, checked by the caller)
+
+    wrapper = SigmoidScores(model).eval()
     size = model.config.image_size
     example = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
