@@ -96,5 +96,7 @@ def test_refuses_to_overwrite_a_folder_it_did_not_write(tmp_path):
 
 
 def test_bad_configuration_is_refused():
-    with pytest.raises(IngestionError, match="min_objects"):
-        DemoConfig(min_objects=3, max_objects=2)
+    with pytest.raises(ValueError, match="need min_objects ≤ max_objects"):
+        DemoConfig.from_params({"min_objects": 3, "max_objects": 2})
+    with pytest.raises(ValueError, match=r"generator.image_size=8: expected ≥ 16"):
+        DemoConfig.from_params({"image_size": 8})

@@ -1,8 +1,8 @@
 """MkDocs hook: the parameter reference (docs/parameters.md) written from the typed configs
 themselves, so that a new field appears in the documentation without a hand edit.
 
-Each block is a dataclass; a row gives the key, its type, its default and the comment beside
-the field in the source (or the comment line above it).
+Each block is a pydantic dataclass (``pvlr_kedro.pvlr.utils.params``); a row gives the key, its
+type, its default and the comment beside the field in the source (or the comment line above it).
 """
 
 from __future__ import annotations
@@ -16,7 +16,12 @@ import tokenize
 
 from pvlr_kedro.cluster.settings import SlurmSettings
 from pvlr_kedro.demo_data import DemoConfig
+from pvlr_kedro.ingest.coco import CocoOptions
+from pvlr_kedro.ingest.csv_labels import CsvOptions
+from pvlr_kedro.ingest.nuswide import NusWideOptions
 from pvlr_kedro.ingest.sources import SourceConfig
+from pvlr_kedro.ingest.voc import VocOptions
+from pvlr_kedro.pipelines.tables.pipeline import RowSpec, RunSetSpec, TimingSpec
 from pvlr_kedro.pvlr.engine.training import TrainConfig
 from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig
 from pvlr_kedro.pvlr.inference.config import ExportConfig, PredictConfig, ThresholdSetConfig
@@ -34,6 +39,13 @@ BLOCKS = {
     "predict": PredictConfig,
     "thresholds": ThresholdSetConfig,
     "export": ExportConfig,
+    "<benchmark> with format: coco": CocoOptions,
+    "<benchmark> with format: voc": VocOptions,
+    "<benchmark> with format: nuswide": NusWideOptions,
+    "<benchmark> with format: csv": CsvOptions,
+    "<run set> (table1, …, figure5)": RunSetSpec,
+    "<run set>.rows.<row>": RowSpec,
+    "<run set>.timing (Table 7)": TimingSpec,
     "slurm (conf/base/cluster.yml)": SlurmSettings,
 }
 

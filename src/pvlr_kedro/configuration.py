@@ -10,10 +10,13 @@ time, which every ``kedro`` command would pay twice.)
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import yaml
 from kedro.framework.project import settings
+
+from pvlr_kedro.pvlr.utils.params import merge
 
 
 def parameter_files(project: Path, env: str | None = None) -> list[Path]:
@@ -28,10 +31,7 @@ def parameter_files(project: Path, env: str | None = None) -> list[Path]:
 def file_parameters(project: Path, env: str | None = None) -> dict:
     """``conf/base`` parameters merged key by key with ``env``'s (``local`` when None), as
     Kedro's ``soft`` merge does: mappings key by key, anything else replaced."""
-    merged: dict = {}
-    for path in parameter_files(project, env):
-        merged = merge(merged, read(path))
-    return merged
+    return functools.reduce(merge, map(read, parameter_files(project, env)), {})
 
 
 def defining_files(project: Path, key: str, env: str | None = None) -> list[Path]:
@@ -41,11 +41,3 @@ def defining_files(project: Path, key: str, env: str | None = None) -> list[Path
 
 def read(path: Path) -> dict:
     return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
-
-
-def merge(base: dict, update: dict) -> dict:
-    merged = dict(base)
-    for key, value in update.items():
-        both = isinstance(value, dict) and isinstance(merged.get(key), dict)
-        merged[key] = merge(merged[key], value) if both else value
-    return merged

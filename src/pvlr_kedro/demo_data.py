@@ -15,13 +15,23 @@ import json
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated
 
 import numpy as np
 from PIL import Image, ImageDraw
+from pydantic import Field
+from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.ingest.errors import IngestionError, preview
+from pvlr_kedro.pvlr.utils.params import (
+    BLOCK_RULES,
+    AtLeastOne,
+    NonNegativeInt,
+    ParameterBlock,
+    Positive,
+)
 
 CLASSES = (  # name, glyph, colour
     ("person", "cross", (240, 130, 30)),
@@ -58,29 +68,27 @@ PARTIAL_SUFFIX = (
 PARTIAL_MARKER = ".pvlr-demo-partial"
 
 
-@dataclass(frozen=True)
-class DemoConfig:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class DemoConfig(ParameterBlock):
     """Size and difficulty of the demo set (docs/data.md)."""
 
     seed: int = 0  # the same seed, the same images and labels
-    train_images: int = 2000
-    test_images: int = 500
-    image_size: int = 96  # pixels, square
-    min_objects: int = 1  # objects (labels) per image
-    max_objects: int = 4
-    min_scale: float = 0.15  # object side as a fraction of the image side
-    max_scale: float = 0.5
-    clutter: int = 3  # random lines per image
+    train_images: AtLeastOne = 2000
+    test_images: AtLeastOne = 500
+    image_size: Annotated[int, Field(ge=16)] = 96  # pixels, square
+    min_objects: AtLeastOne = 1  # objects (labels) per image
+    max_objects: AtLeastOne = 4
+    min_scale: Positive = 0.15  # object side as a fraction of the image side
+    max_scale: Annotated[float, Field(gt=0, le=1)] = 0.5
+    clutter: NonNegativeInt = 3  # random lines per image
+
+    block = "generator"
 
     def __post_init__(self) -> None:
-        if min(self.train_images, self.test_images) < 1 or self.image_size < 16:
-            raise IngestionError(
-                "demo generator: train_images and test_images must be ≥ 1, image_size ≥ 16"
-            )
-        if not 1 <= self.min_objects <= self.max_objects:
-            raise IngestionError("demo generator: need 1 ≤ min_objects ≤ max_objects")
-        if not 0 < self.min_scale <= self.max_scale <= 1:
-            raise IngestionError("demo generator: need 0 < min_scale ≤ max_scale ≤ 1")
+        if self.min_objects > self.max_objects:
+            raise ValueError("demo generator: need min_objects ≤ max_objects")
+        if self.min_scale > self.max_scale:
+            raise ValueError("demo generator: need min_scale ≤ max_scale")
 
 
 def generate_demo(root: Path, config: DemoConfig, layout: dict[str, tuple[str, str]]) -> bool:

@@ -122,9 +122,10 @@ def test_rerun_resumes_instead_of_training_again(demo_run, monkeypatch, caplog):
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"epochs": -1}, r"train.epochs=-1"),
-        ({"batch_size": 0}, r"train.batch_size=0"),
-        ({"epoks": 3}, r"unknown train parameters: epoks"),
+        ({"epochs": -1}, r"train.epochs=-1: expected ≥ 1"),
+        ({"batch_size": 0}, r"train.batch_size=0: expected ≥ 1"),
+        ({"epoks": 3}, r"unknown train parameters: epoks \(known: accumulate, amp, batch_size"),
+        ({"nonfinite": "ignore"}, r"train.nonfinite='ignore': expected 'stop' or 'skip'"),
     ],
 )
 def test_a_wrong_parameter_fails_before_any_work(project, override, message):

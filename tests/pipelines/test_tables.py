@@ -65,7 +65,7 @@ def test_a_typo_in_a_row_is_refused_when_the_pipeline_is_built():
         "benchmarks": ["coco"],
         "rows": {"full": {"modle": {"kap": False}}},
     }
-    with pytest.raises(ValueError, match=r"table9.rows.full: unknown keys modle"):
+    with pytest.raises(ValueError, match=r"`table9`: unknown table9.rows.full parameters: modle"):
         create_pipeline("table9", spec)
 
 

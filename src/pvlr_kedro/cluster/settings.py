@@ -3,34 +3,40 @@ error."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 
-from pvlr_kedro.pvlr.utils.params import from_params
+from pydantic.dataclasses import dataclass
+
+from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, AtLeastOne, NonNegativeInt, ParameterBlock
 
 
-@dataclass(frozen=True)
-class SlurmSettings:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class SlurmSettings(ParameterBlock):
     """``slurm:`` of ``cluster.yml``; None leaves Slurm's default."""
 
     partition: str | None = None  # -p
     account: str | None = None  # -A
     qos: str | None = None  # --qos
     time: str | None = None  # a row's time limit, e.g. "12:00:00" (-t)
-    gpus_per_task: int | None = None  # e.g. 1 (a row with train.devices: N asks for N)
-    cpus_per_task: int | None = None  # -c
+    gpus_per_task: AtLeastOne | None = None  # e.g. 1 (a row with train.devices: N asks for N)
+    cpus_per_task: AtLeastOne | None = None  # -c
     mem: str | None = None  # e.g. "64G"
     extra_sbatch: list[str] = field(default_factory=list)  # more #SBATCH lines
     setup: str | None = None  # shell lines every job runs first (activate an environment)
-    signal_seconds: int = 300  # SIGUSR1 this long before the time limit: stop, requeue, resume
-    max_requeues: int = 5  # requeues of a row after preemption or its time limit
+    signal_seconds: NonNegativeInt = (
+        300  # SIGUSR1 this long before the time limit: stop, requeue, resume
+    )
+    max_requeues: NonNegativeInt = 5  # requeues of a row after preemption or its time limit
     logs: str = "data/09_cluster"  # job scripts, logs and submission records, per run set
+
+    block = "slurm"
 
     @classmethod
     def from_config(cls, config: dict) -> SlurmSettings:
         unknown = sorted(set(config) - {"slurm"})
         if unknown:
             raise ValueError(f"cluster.yml: unknown top-level keys {', '.join(unknown)} (slurm)")
-        return from_params(cls, dict(config.get("slurm") or {}), "slurm")
+        return cls.from_params(config.get("slurm") or {})
 
     def directives(self, gpus: int | None = None) -> list[str]:
         """``#SBATCH`` options of a job (``gpus``: a row's own count, over ``gpus_per_task``)."""

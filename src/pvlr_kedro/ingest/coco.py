@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import contextlib
 import io
-from dataclasses import dataclass
 from pathlib import Path
 
 from pycocotools.coco import COCO
+from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.ingest.errors import IngestionError, preview
 from pvlr_kedro.ingest.jsonfile import load_json
@@ -23,10 +23,11 @@ from pvlr_kedro.ingest.records import (
     check_unique_ids,
     safe_relative_path,
 )
+from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, ParameterBlock
 
 
-@dataclass(frozen=True)
-class CocoOptions:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class CocoOptions(ParameterBlock):
     """Where the two COCO-format files and their image folders lie, relative to the root."""
 
     train_annotations: str = "annotations/instances_train2014.json"

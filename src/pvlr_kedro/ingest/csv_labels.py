@@ -6,10 +6,10 @@ sorted set of names found. ``image_id`` is the path as written, with forward sla
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.ingest.errors import IngestionError, preview
 from pvlr_kedro.ingest.records import (
@@ -20,12 +20,13 @@ from pvlr_kedro.ingest.records import (
     check_unique_ids,
     safe_relative_path,
 )
+from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, ParameterBlock
 
 COLUMNS = ("path", "labels", "split")
 
 
-@dataclass(frozen=True)
-class CsvOptions:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class CsvOptions(ParameterBlock):
     """The CSV file under the root and, optionally, the class order."""
 
     labels_csv: str = "labels.csv"

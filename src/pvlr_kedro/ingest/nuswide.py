@@ -8,8 +8,9 @@ counted (the paper's 125,449 train / 83,898 test).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.ingest.errors import IngestionError
 from pvlr_kedro.ingest.records import (
@@ -20,10 +21,11 @@ from pvlr_kedro.ingest.records import (
     safe_relative_path,
 )
 from pvlr_kedro.ingest.textfile import read_lines
+from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, ParameterBlock
 
 
-@dataclass(frozen=True)
-class NusWideOptions:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class NusWideOptions(ParameterBlock):
     """The official NUS-WIDE file names under the root."""
 
     concepts: str = "Concepts81.txt"

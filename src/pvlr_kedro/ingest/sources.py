@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import field
 from pathlib import Path
+from typing import Any, Literal
 
 import pandas as pd
+from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.ingest.coco import CocoOptions, read_coco
 from pvlr_kedro.ingest.csv_labels import CsvOptions, read_labels_csv
 from pvlr_kedro.ingest.errors import IngestionError
-from pvlr_kedro.ingest.images import check_images
+from pvlr_kedro.ingest.images import ImageCheck, check_images
 from pvlr_kedro.ingest.leakage import (
     check_listed_once,
     check_split_overlap,
@@ -32,11 +34,11 @@ from pvlr_kedro.ingest.records import Ingested
 from pvlr_kedro.ingest.table import records_table, summarise
 from pvlr_kedro.ingest.voc import VocOptions, read_voc
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
-from pvlr_kedro.pvlr.inputs.image_cache import STORES as CACHE_STORES
-from pvlr_kedro.pvlr.utils.params import check_types
+from pvlr_kedro.pvlr.inputs.image_cache import Store
+from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, ParameterBlock
 
 # Each format: its options and its reader (root, options, namespace → Ingested).
-READERS: dict[str, tuple[type, Callable[..., Ingested]]] = {
+READERS: dict[str, tuple[type[ParameterBlock], Callable[..., Ingested]]] = {
     "coco": (CocoOptions, read_coco),
     "voc": (VocOptions, read_voc),
     "nuswide": (NusWideOptions, read_nuswide),
@@ -52,37 +54,34 @@ ALL_FORMAT_KEYS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class SourceConfig:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class SourceConfig(ParameterBlock):
     """Where a benchmark's files lie, in which format, and how strictly its images are checked."""
 
     namespace: str
-    format: str
+    format: Literal["coco", "voc", "nuswide", "csv"]
     root: Path
-    options: object
-    image_check: str = "decode"
+    options: Any  # the format's options (CocoOptions, VocOptions, …), keys beside these
+    image_check: ImageCheck = "decode"  # decode | header | none (docs/data.md)
     skip_missing_images: bool = False
     skip_unreadable_images: bool = False
     allow_split_overlap: bool = False
-    prompt_names: dict | None = field(default_factory=dict)
-    image_cache: str | None = (
-        None  # a decode-once store of the resized pictures: uint8 | jpeg (pvlr.inputs.image_cache)
-    )
+    prompt_names: dict[str, str] | None = field(default_factory=dict)
+    # a decode-once store of the resized pictures (pvlr.inputs.image_cache)
+    image_cache: Store | None = None
 
-    def __post_init__(self) -> None:
-        if self.image_cache not in (None, *CACHE_STORES):
-            raise IngestionError(
-                f"`{self.namespace}.image_cache` must be one of {', '.join(CACHE_STORES)} or null, "
-                f"not {self.image_cache!r}"
-            )
+    block = "benchmark"
 
     @classmethod
-    def from_params(cls, params: dict, namespace: str, base: Path | None = None) -> SourceConfig:
+    def from_params(
+        cls, params: Mapping, block: str | None = None, base: Path | None = None
+    ) -> SourceConfig:
         """Build from a benchmark's parameter block; unknown keys and a missing root are errors.
 
         The root rule: ``~`` expanded, a relative root taken from ``base`` (the project's root,
         not the working directory), and the absolute result used by every later step.
         """
+        namespace = block or cls.block
         data = {key: value for key, value in params.items() if key not in NOT_SOURCE_BLOCKS}
         kind = data.pop("format", None)
         if kind not in READERS:
@@ -102,19 +101,23 @@ class SourceConfig:
             raise IngestionError(
                 f"`{namespace}.root` is not set: point it at the benchmark's folder"
             )
-        options = options_class(**{k: _plain(v) for k, v in data.items() if k in specific})
-        shared = {k: _plain(v) for k, v in data.items() if k in common and k != "root"}
+        shared = {k: v for k, v in data.items() if k in common and k != "root"}
         try:
-            check_types(cls, shared, namespace)
+            options = options_class.from_params(
+                {k: _plain(v) for k, v in data.items() if k in specific}, namespace
+            )
+            return super().from_params(
+                {
+                    "namespace": namespace,
+                    "format": kind,
+                    "root": resolve_root(data["root"], base),
+                    "options": options,
+                    **shared,
+                },
+                namespace,
+            )
         except ValueError as err:
             raise IngestionError(str(err)) from None
-        return cls(
-            namespace=namespace,
-            format=kind,
-            root=resolve_root(data["root"], base),
-            options=options,
-            **shared,
-        )
 
 
 def resolve_root(root, base: Path | None) -> Path:

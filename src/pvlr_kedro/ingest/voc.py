@@ -8,8 +8,10 @@ unless ``difficult`` says ``positive`` or ``negative``.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
+
+from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.ingest.errors import IngestionError
 from pvlr_kedro.ingest.records import (
@@ -20,6 +22,7 @@ from pvlr_kedro.ingest.records import (
     safe_relative_path,
 )
 from pvlr_kedro.ingest.textfile import read_lines
+from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, ParameterBlock
 
 VOC_CLASSES = (
     "aeroplane",
@@ -43,24 +46,17 @@ VOC_CLASSES = (
     "train",
     "tvmonitor",
 )
-DIFFICULT_MODES = ("ignore", "positive", "negative")
 
 
-@dataclass(frozen=True)
-class VocOptions:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class VocOptions(ParameterBlock):
     """The VOC folder layout under the root (``VOCdevkit/VOC2007``) and the difficult rule."""
 
     train_list: str = "ImageSets/Main/trainval.txt"
     test_list: str = "ImageSets/Main/test.txt"
     annotations_dir: str = "Annotations"
     images_dir: str = "JPEGImages"
-    difficult: str = "ignore"
-
-    def __post_init__(self) -> None:
-        if self.difficult not in DIFFICULT_MODES:
-            raise IngestionError(
-                f"`difficult` must be one of {DIFFICULT_MODES}, not {self.difficult!r}"
-            )
+    difficult: Literal["ignore", "positive", "negative"] = "ignore"
 
 
 def read_voc(root: Path, options: VocOptions, namespace: str) -> Ingested:

@@ -132,7 +132,7 @@ def test_an_unknown_store_is_refused_at_ingestion(tmp_path):
         "image_cache": "png",
     }
     with pytest.raises(
-        IngestionError, match=r"`demo.image_cache` must be one of uint8, jpeg or null, not 'png'"
+        IngestionError, match=r"demo.image_cache='png': expected 'uint8' or 'jpeg' or null"
     ):
         SourceConfig.from_params(params, "demo")
 

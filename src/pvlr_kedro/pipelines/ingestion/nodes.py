@@ -10,7 +10,6 @@ from kedro.utils import find_kedro_project
 from pvlr_kedro.demo_data import DemoConfig, generate_demo
 from pvlr_kedro.ingest import IngestionError, SourceConfig, read_source
 from pvlr_kedro.ingest.coco import CocoOptions
-from pvlr_kedro.pvlr.utils.params import from_params
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,7 @@ def generate_demo_dataset(source: SourceConfig, generator: dict) -> None:
             f"`{source.namespace}.generator` writes COCO files: set "
             f"`{source.namespace}.format: coco`"
         )
-    config = from_params(DemoConfig, dict(generator), f"{source.namespace}.generator")
+    config = DemoConfig.from_params(generator, f"{source.namespace}.generator")
     layout = {
         "train": (options.train_annotations, options.train_images),
         "test": (options.test_annotations, options.test_images),

@@ -8,8 +8,11 @@ are the paper's recipe, then its benchmark's block, then ``<table>.rows.<row>``.
 from __future__ import annotations
 
 import unicodedata
+from typing import Annotated, Any, Literal
 
 from kedro.pipeline import Node, Pipeline
+from pydantic import Field
+from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.pipelines import bind, named
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
@@ -19,56 +22,74 @@ from pvlr_kedro.pipelines.tables.nodes import (
     report_paper_table,
 )
 from pvlr_kedro.pipelines.training import pipeline as training
+from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, AtLeastOne, NonNegativeInt, ParameterBlock
 
-ROW_KEYS = {"label", "model", "train", "loss", "eval"}
+
+@dataclass(frozen=True, config=BLOCK_RULES)
+class TimingSpec(ParameterBlock):
+    """A run set's ``timing:`` (Table 7): training steps timed per row."""
+
+    batch_size: AtLeastOne = 64
+    steps: AtLeastOne = 3  # timed steps
+    warmup: NonNegativeInt = 1  # steps run first and not timed
+
+
+@dataclass(frozen=True, config=BLOCK_RULES)
+class RunSetSpec(ParameterBlock):
+    """A run set's block (``table4:``): what its report shows and the rows it runs."""
+
+    title: str
+    benchmarks: Annotated[list[str], Field(min_length=1)]
+    columns: list[str] | Literal["per_class"]
+    # row name → its parameter deltas over the benchmark's (RowSpec)
+    rows: Annotated[dict[str, dict[str, Any] | None], Field(min_length=1)]
+    paper: dict[str, dict[str, list[float]]] | None = None  # benchmark → row → the paper's values
+    paper_classes: list[str] | None = None  # per_class: the paper's column names
+    note: str | None = None  # printed under the table
+    plot: Literal["bars", "lambda"] | None = None  # Figures 4 and 5
+    timing: dict[str, Any] | None = None  # TimingSpec
+    ratio: list[str] | None = None  # two rows whose step times the report compares
+
+    block = "run_set"
+
+
+@dataclass(frozen=True, config=BLOCK_RULES)
+class RowSpec(ParameterBlock):
+    """One row of a run set: its label and its parameter blocks over the benchmark's."""
+
+    label: str | None = None
+    model: dict[str, Any] | None = None
+    train: dict[str, Any] | None = None
+    loss: dict[str, Any] | None = None
+    eval: dict[str, Any] | None = None
+
+    block = "row"
 
 
 def check_spec(table: str, spec: dict) -> None:
-    """A run set's block: a title, its columns, a list of benchmarks and a mapping of rows, each
-    row a mapping of known keys (or empty); an error names the key."""
-    benchmarks, rows = spec.get("benchmarks"), spec.get("rows")
-    problems: dict[str, bool] = {
-        "title": isinstance(spec.get("title"), str),
-        "columns": isinstance(spec.get("columns"), (list, str)),
-        "benchmarks": isinstance(benchmarks, list)
-        and bool(benchmarks)
-        and all(isinstance(b, str) for b in benchmarks),
-        "rows": isinstance(rows, dict) and bool(rows),
-        "ratio": "ratio" not in spec
-        or (
-            isinstance(rows, dict)
-            and isinstance(spec["ratio"], list)
-            and len(spec["ratio"]) == 2
-            and set(spec["ratio"]) <= set(rows)
-        ),
-    }
-    bad = [key for key, ok in problems.items() if not ok]
-    if bad:
-        raise ValueError(
-            f"`{table}`: {', '.join(f'{table}.{key}' for key in bad)} missing or malformed "
-            "(title: text; columns: a list, or per_class; benchmarks: a list of benchmark "
-            "names; rows: a mapping of row names to their parameter deltas; ratio: two of the "
-            "rows, whose step times the report compares)"
-        )
+    """A run set's block, its rows and its timing checked; an error names the run set, the key and
+    what is allowed, or the name that cannot be a folder."""
+    try:
+        checked = RunSetSpec.from_params(spec, table)
+        for row, delta in checked.rows.items():
+            RowSpec.from_params(delta or {}, f"{table}.rows.{row}")
+        TimingSpec.from_params(checked.timing or {}, f"{table}.timing")
+        if checked.ratio is not None and not (
+            len(checked.ratio) == 2 and set(checked.ratio) <= set(checked.rows)
+        ):
+            raise ValueError(f"{table}.ratio={checked.ratio!r}: expected two of the rows")
+    except ValueError as err:
+        raise ValueError(f"`{table}`: {err}") from None
     for kind, name in [
         ("run set", table),
-        *(("benchmark", b) for b in spec["benchmarks"]),
-        *(("row", r) for r in spec["rows"]),
+        *(("benchmark", b) for b in checked.benchmarks),
+        *(("row", r) for r in checked.rows),
     ]:
         if (problem := path_segment_problem(name)) is not None:
             raise ValueError(
                 f"`{table}`: the {kind} name {name!r} {problem}: names become folders under data/ "
                 "and must be one path segment (no / or \\, no .., no leading dot, no control "
                 "characters; letters of any script and spaces are fine)"
-            )
-    for row, delta in spec["rows"].items():
-        if not isinstance(delta, dict | None):
-            raise ValueError(f"{table}.rows.{row}: a mapping of parameter blocks, not {delta!r}")
-        unknown = sorted(set(delta or {}) - ROW_KEYS)
-        if unknown:
-            raise ValueError(
-                f"{table}.rows.{row}: unknown keys {', '.join(unknown)} (known: "
-                f"{', '.join(sorted(ROW_KEYS))})"
             )
 
 

@@ -8,13 +8,15 @@ key, and every block is checked before any work (``Recipe.from_layers``).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 from pvlr_kedro.pvlr.engine.training import EXECUTION_KEYS, TrainConfig
 from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig
-from pvlr_kedro.pvlr.method.config import PVLRConfig
+from pvlr_kedro.pvlr.method.config import PVLRConfig, as_built
 from pvlr_kedro.pvlr.method.losses import LossConfig
+from pvlr_kedro.pvlr.utils.params import merge
 
 BLOCKS: dict[str, Any] = {
     "model": PVLRConfig,
@@ -46,16 +48,15 @@ class Recipe:
     def from_layers(cls, *layers: dict, run: str, benchmark: str, smoke: bool) -> Recipe:
         """Merge the layers' blocks key by key, the last winning; a block that does not check is
         an error naming the run, the key and the value."""
+        blocks = [{key: layer[key] or {} for key in BLOCKS if key in layer} for layer in layers]
+        merged: dict = functools.reduce(merge, blocks, {})
         configs = {}
         for block, config in BLOCKS.items():
-            merged: dict = {}
-            for layer in layers:
-                merged.update(layer.get(block) or {})
             try:
-                configs[block] = config.from_params(merged)
-            except (TypeError, ValueError) as err:
-                raise ValueError(f"run `{run}`: {err}") from err
-        model, notes = configs.pop("model").resolve()
+                configs[block] = config.from_params(merged.get(block) or {})
+            except ValueError as err:
+                raise ValueError(f"run `{run}`: {err}") from None
+        model, notes = as_built(configs.pop("model"))
         return cls(run, benchmark, model, **configs, smoke=bool(smoke), notes=tuple(notes))
 
     @classmethod

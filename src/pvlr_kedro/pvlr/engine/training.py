@@ -26,9 +26,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+import pydantic.dataclasses
 import torch
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
@@ -45,84 +46,77 @@ from pvlr_kedro.pvlr.inputs.loading import (
 from pvlr_kedro.pvlr.method.losses import BatchNormalisers, LossConfig, LossTerms, total_loss
 from pvlr_kedro.pvlr.utils.cpu_allocator import keep_freed_memory
 from pvlr_kedro.pvlr.utils.distributed import LaunchPlan, World, sync_batchnorm
-from pvlr_kedro.pvlr.utils.params import from_params
+from pvlr_kedro.pvlr.utils.params import (
+    BLOCK_RULES,
+    AtLeastOne,
+    Fraction,
+    NonNegative,
+    NonNegativeInt,
+    ParameterBlock,
+    Positive,
+)
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class TrainConfig:
+@pydantic.dataclasses.dataclass(frozen=True, config=BLOCK_RULES)
+class TrainConfig(ParameterBlock):
     """A namespace's ``train:`` block; defaults are the paper's recipe (§4.2)."""
 
-    epochs: int = 30
-    batch_size: int = 64
-    lr: float = 1e-4
-    weight_decay: float = 1e-4
+    epochs: AtLeastOne = 30
+    batch_size: AtLeastOne = 64
+    lr: Positive = 1e-4
+    weight_decay: NonNegative = 1e-4
     # a number, or auto: scaled to the run's length (pvlr.engine.ema.auto_ema_decay: the paper's
     # 0.9997 on COCO and NUS-WIDE, less on a short run such as VOC's)
-    ema_decay: float | str = 0.9997
+    ema_decay: Fraction | Literal["auto"] = 0.9997
     # the EMA is the mean of all steps so far until the decay reaches ema_decay
     ema_warmup: bool = True
-    accumulate: int = 1  # gradient accumulation steps per optimiser step
+    accumulate: AtLeastOne = 1  # gradient accumulation steps per optimiser step
     seed: int = 0
     amp: bool = True  # bf16 autocast on CUDA
     device: str = "auto"  # auto | cpu | cuda | cuda:N
     # loader processes: auto (the machine's cores) or a number; results do not depend on it
-    num_workers: int | str = "auto"
+    num_workers: NonNegativeInt | Literal["auto"] = "auto"
     pin_memory: bool = True
     hflip: bool = True
     randaugment: bool = True
     # test mAP of the EMA model every N epochs in the history (0: never); the last always
-    eval_every: int = 1
+    eval_every: NonNegativeInt = 1
     # torch.compile the training forward (minutes of compiling first; CUDA is where it pays)
     compile: bool = False
     # no weight decay on norms, biases, positional embeddings, context vectors, scales
     decay_exempt: bool = True
     # a NaN/infinite loss or gradient: stop (naming epoch and step) | skip (and count)
-    nonfinite: str = "stop"
+    nonfinite: Literal["stop", "skip"] = "stop"
     resume: bool = True  # resume from this run's newest checkpoint
-    keep_checkpoints: int = 1
+    keep_checkpoints: AtLeastOne = 1
     progress_bar: bool = True
     # training processes on this machine: a number, or auto (all visible GPUs; on a CPU: cores)
-    devices: int | str = 1
-    nodes: int = 1  # machines of one run (docs/training.md, "More than one GPU")
-    node_rank: int = 0  # this machine's place among them (0 writes the outputs)
+    devices: AtLeastOne | Literal["auto"] = 1
+    nodes: AtLeastOne = 1  # machines of one run (docs/training.md, "More than one GPU")
+    node_rank: NonNegativeInt = 0  # this machine's place among them (0 writes the outputs)
     # host:port of machine 0 (null: MASTER_ADDR:MASTER_PORT, or this machine alone)
     rdzv_endpoint: str | None = None
-    rdzv_timeout: int = 300  # seconds the machines wait for each other
+    rdzv_timeout: AtLeastOne = 300  # seconds the machines wait for each other
     # BatchNorm over the global batch in ResNet towers (SyncBatchNorm on GPUs)
     sync_batchnorm: bool = True
 
+    block = "train"
+
     def __post_init__(self) -> None:
-        checks = {
-            "epochs": self.epochs >= 1,
-            "batch_size": self.batch_size >= 1,
-            "lr": self.lr > 0,
-            "weight_decay": self.weight_decay >= 0,
-            "ema_decay": self.ema_decay == "auto"
-            or (isinstance(self.ema_decay, float | int) and 0 <= self.ema_decay < 1),
-            "accumulate": 1 <= self.accumulate <= self.batch_size,
-            "num_workers": self.num_workers == "auto"
-            or (isinstance(self.num_workers, int) and self.num_workers >= 0),
-            "eval_every": self.eval_every >= 0,
-            "keep_checkpoints": self.keep_checkpoints >= 1,
-            "nonfinite": self.nonfinite in ("stop", "skip"),
-            "devices": self.devices == "auto"
-            or (isinstance(self.devices, int) and self.devices >= 1),
-            "nodes": self.nodes >= 1,
-            "node_rank": 0 <= self.node_rank < self.nodes,
-        }
-        bad = [key for key, ok in checks.items() if not ok]
+        if self.accumulate > self.batch_size:
+            raise ValueError(
+                f"train.accumulate={self.accumulate}: more micro-batches than the "
+                f"train.batch_size={self.batch_size} images of a step"
+            )
+        if self.node_rank >= self.nodes:
+            raise ValueError(
+                f"train.node_rank={self.node_rank}: the machines are numbered 0 to "
+                f"train.nodes - 1 = {self.nodes - 1}"
+            )
         if (unavailable := device_unavailable(self.device)) is not None:
             raise ValueError(f"train.device={self.device!r}: {unavailable}")
-        if bad:
-            values = ", ".join(f"train.{key}={getattr(self, key)!r}" for key in bad)
-            raise ValueError(
-                f"invalid training parameters: {values} (epochs, batch_size ≥ 1; 1 ≤ accumulate ≤ "
-                f"batch_size; lr > 0; 0 ≤ ema_decay < 1 or auto; eval_every ≥ 0; num_workers ≥ 0 "
-                f"or auto; nonfinite: stop or skip; devices ≥ 1 or auto; nodes ≥ 1; "
-                f"0 ≤ node_rank < nodes)"
-            )
         # more devices than this machine has, or machines with nowhere to meet: an error now
         processes = self.launch_plan().world_size
         if self.batch_size < processes:
@@ -131,10 +125,6 @@ class TrainConfig:
                 f"processes (train.devices × train.nodes): each process needs an image of every "
                 f"batch; raise train.batch_size or lower train.devices"
             )
-
-    @classmethod
-    def from_params(cls, params: dict) -> TrainConfig:
-        return from_params(cls, params, "train")
 
     def ema_target(self, steps: int) -> float:
         """The EMA's decay for a run of ``steps`` optimiser steps (``ema_decay``, or ``auto``'s)."""

@@ -11,32 +11,23 @@ mAP and of the class-wise means.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
+from pydantic.dataclasses import dataclass
 
-from pvlr_kedro.pvlr.utils.params import from_params
+from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, AtLeastOne, OpenUnit, ParameterBlock
 
 
-@dataclass(frozen=True)
-class EvalConfig:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class EvalConfig(ParameterBlock):
     """A namespace's ``eval:`` block: the threshold and top-k of the protocol, and what the report
     shows."""
 
-    threshold: float = 0.5
-    top_k: int = 3
-    batch_size: int = 128
+    threshold: OpenUnit = 0.5
+    top_k: AtLeastOne = 3
+    batch_size: AtLeastOne = 128
     report_best_epoch: bool = False  # true adds the best epoch chosen on the test set, labelled so
 
-    def __post_init__(self) -> None:
-        if not 0 < self.threshold < 1 or self.top_k < 1 or self.batch_size < 1:
-            raise ValueError(
-                f"invalid eval parameters {self}: 0 < threshold < 1, top_k ≥ 1, batch_size ≥ 1"
-            )
-
-    @classmethod
-    def from_params(cls, params: dict) -> EvalConfig:
-        return from_params(cls, params, "eval")
+    block = "eval"
 
 
 def average_precision(

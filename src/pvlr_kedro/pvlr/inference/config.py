@@ -4,17 +4,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from pydantic.dataclasses import dataclass
+
 from pvlr_kedro.pvlr.engine.training import device_unavailable
 from pvlr_kedro.pvlr.inference.export import missing_export_modules
-from pvlr_kedro.pvlr.utils.params import from_params
+from pvlr_kedro.pvlr.utils.params import (
+    BLOCK_RULES,
+    AtLeastOne,
+    NonNegativeInt,
+    OpenUnit,
+    ParameterBlock,
+)
 
 
-@dataclass(frozen=True)
-class PredictConfig:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class PredictConfig(ParameterBlock):
     """The ``predict:`` parameter block (see ``conf/base/parameters_predict.yml``), checked whole
     when built: ranges, choices, the device against this machine, the class names."""
 
@@ -23,30 +30,21 @@ class PredictConfig:
     model_version: str | None = None
     which: Literal["ema", "final"] = "ema"
     classes: list[str] | str | None = None
-    threshold: float = 0.5
-    top_k: int = 3
-    batch_size: int = 32
+    threshold: OpenUnit = 0.5
+    top_k: AtLeastOne = 3
+    batch_size: AtLeastOne = 32
     device: str = "auto"
     explain: list[str] | None = None
-    attention_images: int = 16
-    sheet_images: int = 36
+    attention_images: NonNegativeInt = 16
+    sheet_images: NonNegativeInt = 36
     baseline: str | None = None
     engine: Literal["torch", "onnx"] = "torch"
     thresholds: str | None = None
 
+    block = "predict"
+
     def __post_init__(self) -> None:
-        ranges = {
-            "threshold": (0 < self.threshold < 1, "0 < threshold < 1"),
-            "top_k": (self.top_k >= 1, "≥ 1"),
-            "batch_size": (self.batch_size >= 1, "≥ 1"),
-            "attention_images": (self.attention_images >= 0, "≥ 0"),
-            "sheet_images": (self.sheet_images >= 0, "≥ 0"),
-        }
-        problems = [
-            f"predict.{key}={getattr(self, key)!r} (allowed: {allowed})"
-            for key, (ok, allowed) in ranges.items()
-            if not ok
-        ]
+        problems = []
         if (unavailable := device_unavailable(self.device)) is not None:
             problems.append(f"predict.device={self.device!r}: {unavailable}")
         if self.engine == "onnx" and (missing := missing_export_modules()):
@@ -58,11 +56,7 @@ class PredictConfig:
             if isinstance(names, list) and (problem := names_problem(names)) is not None:
                 problems.append(f"predict.{key}={names!r}: {problem}")
         if problems:
-            raise ValueError(f"invalid predict parameters: {'; '.join(problems)}")
-
-    @classmethod
-    def from_params(cls, params: dict) -> PredictConfig:
-        return from_params(cls, params, "predict")
+            raise ValueError("; ".join(problems))
 
     def class_list(self) -> list[str] | None:
         """``classes`` as a list: given inline, or read from a text file with one name a line."""
@@ -92,34 +86,23 @@ def names_problem(names: list[str]) -> str | None:
     return f"{len(blank)} empty or blank name(s)" if blank else None
 
 
-@dataclass(frozen=True)
-class ExportConfig:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class ExportConfig(ParameterBlock):
     """The ``export:`` parameter block."""
 
     model: str = "demo"
     model_version: str | None = None
     which: Literal["ema", "final"] = "ema"
-    check_batch: int = 4
+    check_batch: AtLeastOne = 4  # the images onnxruntime checks the export on
 
-    def __post_init__(self) -> None:
-        if self.check_batch < 1:
-            raise ValueError(
-                f"export.check_batch={self.check_batch!r}: the images onnxruntime checks the "
-                "export on (allowed: ≥ 1)"
-            )
-
-    @classmethod
-    def from_params(cls, params: dict) -> ExportConfig:
-        return from_params(cls, params, "export")
+    block = "export"
 
 
-@dataclass(frozen=True)
-class ThresholdSetConfig:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class ThresholdSetConfig(ParameterBlock):
     """The ``thresholds:`` parameter block: the labelled set that chooses per-class thresholds."""
 
     images: str | None = None  # a CSV as predict reads it, with `labels`; never a test split
     test_splits: str = ""  # ingested benchmarks, whose test images are refused
 
-    @classmethod
-    def from_params(cls, params: dict) -> ThresholdSetConfig:
-        return from_params(cls, params, "thresholds")
+    block = "thresholds"

@@ -28,9 +28,11 @@ import io
 import json
 import logging
 import shutil
+import typing
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 from PIL import Image
@@ -40,7 +42,8 @@ from pvlr_kedro.pvlr.inputs.loading import ImageFiles
 from pvlr_kedro.pvlr.utils.atomic import atomic_write
 
 log = logging.getLogger(__name__)
-STORES = ("uint8", "jpeg")
+Store = Literal["uint8", "jpeg"]
+STORES = typing.get_args(Store)
 LOSSLESS_STORES = ("uint8",)  # the pixels of the files, bit for bit
 SHARD = 256  # pictures per shard file
 JPEG_QUALITY = 95

@@ -7,22 +7,26 @@ it, so that a typo cannot silently run the wrong ablation.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
 
 import open_clip
+from pydantic import Field
+from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.pvlr.method.backbone import resolve_weights, uses_quick_gelu
 from pvlr_kedro.pvlr.method.towers import refusal, tower_support
-from pvlr_kedro.pvlr.utils.params import from_params
+from pvlr_kedro.pvlr.utils.params import (
+    BLOCK_RULES,
+    AtLeastOne,
+    NonNegativeInt,
+    ParameterBlock,
+    Positive,
+)
 
-CAP_MODES = ("soft", "hard", "pre_interaction", "none")
-CENTER_MODES = ("label", "classifier")
-SIMILARITIES = ("cosine", "dot")
 
-
-@dataclass(frozen=True)
-class PVLRConfig:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class PVLRConfig(ParameterBlock):
     """PVLR and its reference models; defaults are the paper's full model (§4.2).
 
     backbone / pretrained / quick_gelu / image_size: the open_clip image-text model, its
@@ -50,58 +54,45 @@ class PVLRConfig:
     backbone: str = "RN101"  # any open_clip model name
     pretrained: str | None = "openai"  # open_clip tag, local checkpoint path, or null (random init)
     quick_gelu: bool | None = None  # null: as the tag was trained (OpenAI weights need QuickGELU)
-    image_size: int = 448
+    image_size: Annotated[int, Field(ge=32)] = 448
     text_encoder: str = "clip"  # or a Hugging Face BERT-family name / local directory (Table 5)
     kap: bool = True  # Knowledge-Aware Prompting (Eq. 3)
-    cap: str = "soft"  # soft | hard | pre_interaction | none (Eq. 4, Table 6)
-    prompt_tokens: int = 4  # L
+    cap: Literal["soft", "hard", "pre_interaction", "none"] = "soft"  # Eq. 4, Table 6
+    prompt_tokens: NonNegativeInt = 4  # L
     hard_prompt: str = "This photo contains [CLS]."
     cap_context_attention: bool = True  # CAP's cross-attention to X (Table 9, "implicit")
     channel_interaction: bool = True  # IFM, Eq. 5
     relation_aggregation: bool = True  # IFM, Eq. 7
     v2s: bool = True  # DMA visual-to-semantic, Eq. 8
     s2v: bool = True  # DMA semantic-to-visual, Eq. 9
-    centers: str = "label"  # label (Eq. 10) | classifier ("Classifier Learning")
-    attention_heads: int = 1  # choices where the paper is silent: see docs/method.md
+    centers: Literal["label", "classifier"] = "label"  # Eq. 10 | "Classifier Learning"
+    attention_heads: AtLeastOne = 1  # choices where the paper is silent: see docs/method.md
     residual: bool = True  # each attention unit adds its output to its query (false: as printed)
     attention_norm: bool = True  # layer norms on the attention units' inputs (false: as printed)
     center_labels: bool = True  # subtract the mean over classes from the label embeddings
-    similarity: str = "cosine"  # cosine × learned scale + bias | dot (Eq. 10 as printed)
-    logit_scale: float = 10.0
+    similarity: Literal["cosine", "dot"] = "cosine"  # × learned scale + bias | Eq. 10 as printed
+    logit_scale: Positive = 10.0
     # gradient checkpointing in the frozen text encoder (memory for pre-interaction)
     text_checkpointing: bool = False
     # text-tower positions: null cuts after the longest prompt (same features); 77: full
-    text_context: int | None = None
+    text_context: AtLeastOne | None = None
+
+    block = "model"
 
     def __post_init__(self) -> None:
-        _require(
-            self.backbone in open_clip.list_models(),
-            f"model.backbone {self.backbone!r} is not an open_clip model name (RN50, RN101, "
-            "ViT-B-32, ViT-B-16, pvlr-tiny-rn, …: open_clip.list_models())",
-        )
-        support = tower_support(self.backbone)
-        _require(support.usable, refusal(support))
-        _require(self.cap in CAP_MODES, f"model.cap must be one of {CAP_MODES}, not {self.cap!r}")
-        _require(
-            self.centers in CENTER_MODES,
-            f"model.centers must be one of {CENTER_MODES}, not {self.centers!r}",
-        )
-        _require(self.similarity in SIMILARITIES, f"model.similarity must be one of {SIMILARITIES}")
-        _require(
-            "[CLS]" in self.hard_prompt,
-            f"model.hard_prompt must contain [CLS]: {self.hard_prompt!r}",
-        )
-        _require(
-            self.prompt_tokens >= 1 or self.cap not in ("soft", "pre_interaction"),
-            "model.prompt_tokens must be ≥ 1 for soft or pre-interaction prompts",
-        )
-        _require(self.attention_heads >= 1, "model.attention_heads must be ≥ 1")
-        _require(self.image_size >= 32, "model.image_size must be ≥ 32")
-
-    @classmethod
-    def from_params(cls, params: dict) -> PVLRConfig:
-        """Build from a ``model:`` block; unknown keys are an error that names them."""
-        return from_params(cls, params, "model")
+        """The rules a type cannot say: an open_clip model whose towers PVLR can use, ``[CLS]`` in
+        the hard prompt, at least one context token for soft prompts."""
+        if self.backbone not in open_clip.list_models():
+            raise ValueError(
+                f"model.backbone {self.backbone!r} is not an open_clip model name (RN50, RN101, "
+                "ViT-B-32, ViT-B-16, pvlr-tiny-rn, …: open_clip.list_models())"
+            )
+        if not (support := tower_support(self.backbone)).usable:
+            raise ValueError(refusal(support))
+        if "[CLS]" not in self.hard_prompt:
+            raise ValueError(f"model.hard_prompt must contain [CLS]: {self.hard_prompt!r}")
+        if self.prompt_tokens < 1 and self.uses_soft_prompts:
+            raise ValueError("model.prompt_tokens must be ≥ 1 for soft or pre-interaction prompts")
 
     def resolve(self) -> tuple[PVLRConfig, list[str]]:
         """The model as it is built, and notes on what was left out.
@@ -139,6 +130,8 @@ class PVLRConfig:
         return self.cap in ("soft", "pre_interaction")
 
 
-def _require(condition: bool, message: str) -> None:
-    if not condition:
-        raise ValueError(message)
+def as_built(model: PVLRConfig | Mapping) -> tuple[PVLRConfig, list[str]]:
+    """A ``model:`` block or a config → the model as it is built (``PVLRConfig.resolve``: the one
+    place it is called) and the notes on what was left out."""
+    config = model if isinstance(model, PVLRConfig) else PVLRConfig.from_params(model)
+    return config.resolve()

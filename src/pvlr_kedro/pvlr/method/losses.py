@@ -21,46 +21,36 @@ gradient (``detach_focusing: false``); Query2Label's recipe detaches them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
 import torch
+from pydantic.dataclasses import dataclass
 
-from pvlr_kedro.pvlr.utils.params import from_params
+from pvlr_kedro.pvlr.utils.params import (
+    BLOCK_RULES,
+    Fraction,
+    NonNegative,
+    ParameterBlock,
+    Positive,
+)
 
-REDUCTIONS = ("mean", "sum")
 
-
-@dataclass(frozen=True)
-class LossConfig:
+@dataclass(frozen=True, config=BLOCK_RULES)
+class LossConfig(ParameterBlock):
     """A namespace's ``loss:`` block; defaults are the paper's (γ+ = 0, γ− = 2, λ = 4) and ASL's
     clip."""
 
-    gamma_pos: float = 0.0
-    gamma_neg: float = 2.0
-    clip: float = 0.05  # ASL's probability clip for negatives (Query2Label's recipe: 0)
-    eps: float = 1e-8
-    kcr_weight: float = 4.0  # λ of Eq. 12 (0: Figure 4's "without KCR")
+    gamma_pos: NonNegative = 0.0
+    gamma_neg: NonNegative = 2.0
+    clip: Fraction = 0.05  # ASL's probability clip for negatives (Query2Label's recipe: 0)
+    eps: Positive = 1e-8
+    kcr_weight: NonNegative = 4.0  # λ of Eq. 12 (0: Figure 4's "without KCR")
     # mean over kept entries (Eq. 11's 1/C) | sum over classes, mean over images
-    reduction: str = "mean"
+    reduction: Literal["mean", "sum"] = "mean"
     # true: no gradient through ASL's focusing weights (Query2Label's recipe)
     detach_focusing: bool = False
 
-    def __post_init__(self) -> None:
-        if (
-            min(self.gamma_pos, self.gamma_neg, self.kcr_weight) < 0
-            or not 0 <= self.clip < 1
-            or self.eps <= 0
-        ):
-            raise ValueError(
-                f"invalid loss parameters {self}: gammas and kcr_weight ≥ 0, 0 ≤ clip < 1, eps > 0"
-            )
-        if self.reduction not in REDUCTIONS:
-            raise ValueError(f"loss.reduction must be one of {REDUCTIONS}, not {self.reduction!r}")
-
-    @classmethod
-    def from_params(cls, params: dict) -> LossConfig:
-        return from_params(cls, params, "loss")
+    block = "loss"
 
 
 class BatchNormalisers(NamedTuple):

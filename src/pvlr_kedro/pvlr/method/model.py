@@ -15,6 +15,7 @@ names ("Label Rep."); with KAP alone T = T_ka, with CAP alone T = T_ca.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 import open_clip
 import torch
@@ -23,7 +24,7 @@ from torch import nn
 from pvlr_kedro.pvlr.method.attention import AttentionChoices
 from pvlr_kedro.pvlr.method.backbone import VisualTokens, create_clip
 from pvlr_kedro.pvlr.method.cap import ContextAwarePrompting, placeholder_ids
-from pvlr_kedro.pvlr.method.config import PVLRConfig
+from pvlr_kedro.pvlr.method.config import PVLRConfig, as_built
 from pvlr_kedro.pvlr.method.dma import ClassifierHead, DualModalAttention, SimilarityHead
 from pvlr_kedro.pvlr.method.ifm import ChannelInteraction, RelationAggregation, kcr_loss
 from pvlr_kedro.pvlr.method.kap import KnowledgeAwarePrompting, hard_prompts
@@ -64,14 +65,14 @@ class PVLR(nn.Module):
 
     def __init__(
         self,
-        config: PVLRConfig,
+        config: PVLRConfig | Mapping,
         class_names: list[str],
         hard_prompt_embeddings: torch.Tensor | None = None,
     ) -> None:
         super().__init__()
         if not class_names:
             raise ValueError("PVLR needs at least one class name")
-        config, notes = config.resolve()
+        config, notes = as_built(config)
         for note in notes:
             log.info(note)
         self.config, self.class_names = config, list(class_names)
@@ -287,10 +288,12 @@ def make_text_encoder(config: PVLRConfig, clip: open_clip.CLIP) -> TextEncoder:
     return encoder
 
 
-def encode_hard_prompt_embeddings(model: PVLRConfig | dict, class_names: list[str]) -> torch.Tensor:
+def encode_hard_prompt_embeddings(
+    model: PVLRConfig | Mapping, class_names: list[str]
+) -> torch.Tensor:
     """KAP's T_hard (C×d_text, before any learned projection): the hard prompts through the frozen
     encoder."""
-    config, _ = model_config(model).resolve()
+    config, _ = as_built(model)
     clip = create_clip(config.backbone, config.pretrained, config.quick_gelu, config.image_size)
     return encode_texts(
         make_text_encoder(config, clip), hard_prompts(config.hard_prompt, class_names)
@@ -298,14 +301,10 @@ def encode_hard_prompt_embeddings(model: PVLRConfig | dict, class_names: list[st
 
 
 def build_model(
-    model: PVLRConfig | dict,
+    model: PVLRConfig | Mapping,
     class_names: list[str],
     hard_prompt_embeddings: torch.Tensor | None = None,
 ) -> PVLR:
     """A model config, or a ``model:`` parameter block (unknown keys are an error), and the prompt
     names → a PVLR model."""
-    return PVLR(model_config(model), class_names, hard_prompt_embeddings)
-
-
-def model_config(model: PVLRConfig | dict) -> PVLRConfig:
-    return model if isinstance(model, PVLRConfig) else PVLRConfig.from_params(dict(model))
+    return PVLR(model, class_names, hard_prompt_embeddings)
