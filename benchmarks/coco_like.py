@@ -9,15 +9,10 @@ import numpy as np
 from PIL import Image
 from sklearn.datasets import load_sample_images
 
-# The backbone alone (Table 5's "Label Rep."): no KAP, CAP, IFM or DMA.
-BACKBONE_ALONE = {
-    "kap": False,
-    "cap": "none",
-    "channel_interaction": False,
-    "relation_aggregation": False,
-    "v2s": False,
-    "s2v": False,
-}
+from pvlr_kedro.parameter_files import file_parameters
+
+# The backbone alone (Table 5's "Label Rep."): the project's preset, no KAP, CAP, IFM or DMA
+BACKBONE_ALONE = file_parameters(Path(__file__).parents[1])["presets"]["label_rep"]["model"]
 
 
 def coco_names() -> list[str]:

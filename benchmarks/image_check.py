@@ -18,7 +18,7 @@ from PIL import Image
 from sklearn.datasets import load_sample_images
 
 from pvlr_kedro.demo_data import DemoConfig, generate_demo
-from pvlr_kedro.ingest.images import probe_image
+from pvlr_kedro.ingest.image_check import probe_image
 
 COCO_TRAIN_AND_VAL = 82_783 + 40_504
 

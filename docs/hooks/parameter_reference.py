@@ -1,8 +1,9 @@
 """MkDocs hook: the parameter reference (docs/parameters.md) written from the typed configs
 themselves, so that a new field appears in the documentation without a hand edit.
 
-Each block is a pydantic dataclass (``pvlr_kedro.pvlr.utils.params``); a row gives the key, its
-type, its default and the comment beside the field in the source (or the comment line above it).
+Each block is a pydantic dataclass (``pvlr_kedro.pvlr.utils.parameter_blocks``); a row gives
+the key, its type, its default and the comment beside the field in the source (or the comment
+line above it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from pvlr_kedro.ingest.csv_labels import CsvOptions
 from pvlr_kedro.ingest.nuswide import NusWideOptions
 from pvlr_kedro.ingest.sources import SourceConfig
 from pvlr_kedro.ingest.voc import VocOptions
-from pvlr_kedro.pipelines.tables.pipeline import RowSpec, RunSetSpec, TimingSpec
+from pvlr_kedro.pipelines.run_sets.pipeline import PresetSpec, RowSpec, RunSetSpec, TimingSpec
 from pvlr_kedro.pvlr.engine.training import TrainConfig
 from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig
 from pvlr_kedro.pvlr.inference.config import ExportConfig, PredictConfig, ThresholdSetConfig
@@ -45,6 +46,7 @@ BLOCKS = {
     "<benchmark> with format: csv": CsvOptions,
     "<run set> (table1, …, figure5)": RunSetSpec,
     "<run set>.rows.<row>": RowSpec,
+    "presets.<name> (conf/base/parameters_presets.yml)": PresetSpec,
     "<run set>.timing (Table 7)": TimingSpec,
     "slurm (conf/base/cluster.yml)": SlurmSettings,
 }

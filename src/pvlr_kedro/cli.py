@@ -25,8 +25,8 @@ from pvlr_kedro.cluster.jobs import Invocation, plan_jobs, submit
 from pvlr_kedro.cluster.rows import output_state, run_set_rows
 from pvlr_kedro.cluster.settings import SlurmSettings
 from pvlr_kedro.cluster.status import row_states
-from pvlr_kedro.pipelines.tables.nodes import RESULT_PARTS, report_paper_table
-from pvlr_kedro.pipelines.tables.pipeline import check_spec
+from pvlr_kedro.pipelines.run_sets.nodes import RESULT_PARTS, report_paper_table
+from pvlr_kedro.pipelines.run_sets.pipeline import check_spec
 
 RUN_OPTIONS = [
     click.argument("run_set"),
@@ -67,8 +67,9 @@ class Project:
     def __init__(self, run_set: str, env: str | None, params: str) -> None:
         self.root, self.context = project_context(env, params)
         self.run_set, self.invocation = run_set, Invocation(self.root, env, params)
-        check_spec(run_set, self.context.params.get(run_set) or {})
-        self.rows = run_set_rows(run_set, self.context.params)
+        parameters = self.context.params
+        check_spec(run_set, parameters.get(run_set) or {}, parameters.get("presets") or {})
+        self.rows = run_set_rows(run_set, parameters)
         loader: Any = self.context.config_loader  # an OmegaConfigLoader (settings.py)
         loader.config_patterns.setdefault("cluster", ["cluster*", "cluster*/**"])
         self.settings = SlurmSettings.from_config(loader["cluster"])

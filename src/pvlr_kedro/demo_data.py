@@ -25,7 +25,7 @@ from pydantic import Field
 from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.ingest.errors import IngestionError, preview
-from pvlr_kedro.pvlr.utils.params import (
+from pvlr_kedro.pvlr.utils.parameter_blocks import (
     BLOCK_RULES,
     AtLeastOne,
     NonNegativeInt,

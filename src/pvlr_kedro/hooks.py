@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 
 from kedro.framework.hooks import hook_impl
-from kedro.io import AbstractVersionedDataset, MemoryDataset
 
-from pvlr_kedro.configuration import file_parameters
+from pvlr_kedro.parameter_files import file_parameters
 from pvlr_kedro.tracking import check_tracking_store
 
 
@@ -37,20 +36,5 @@ class ValidateParametersFirst:
                 f"--params names {', '.join(unknown)}, which no parameter file defines "
                 f"(known: {', '.join(sorted(self.configured))})"
             )
-        recipes = [
-            recipe
-            for node in pipeline.only_nodes_with_tags("parameters").nodes
-            for recipe in node.run({name: catalog.load(name) for name in node.inputs}).values()
-        ]
-        # the parameter nodes are the runs' resolve_recipe: each output a Recipe
-        if any(recipe.train.node_rank > 0 for recipe in recipes):
-            keep_versioned_outputs_in_memory(pipeline, catalog)
-
-
-def keep_versioned_outputs_in_memory(pipeline, catalog) -> None:
-    """On a machine other than 0 of a multi-machine run (``train.node_rank`` > 0) the run's
-    versioned outputs stay in memory: machine 0 alone saves them (this machine's ``kedro run``
-    ends after training)."""
-    for name in pipeline.all_outputs():
-        if isinstance(catalog.get(name), AbstractVersionedDataset):
-            catalog[name] = MemoryDataset()
+        for node in pipeline.only_nodes_with_tags("parameters").nodes:
+            node.run({name: catalog.load(name) for name in node.inputs})

@@ -16,11 +16,11 @@ from pathlib import Path
 from kedro.pipeline import Pipeline
 from kedro.utils import find_kedro_project
 
-from pvlr_kedro.configuration import defining_files, file_parameters
+from pvlr_kedro.parameter_files import defining_files, file_parameters
 from pvlr_kedro.pipelines.export import pipeline as export
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
 from pvlr_kedro.pipelines.prediction import pipeline as prediction
-from pvlr_kedro.pipelines.tables import pipeline as tables
+from pvlr_kedro.pipelines.run_sets import pipeline as run_sets
 from pvlr_kedro.pipelines.training import pipeline as training
 
 BENCHMARKS = {
@@ -39,10 +39,8 @@ def benchmark_pipeline(benchmark: str) -> Pipeline:
     )
 
 
-def table_specs() -> dict[str, dict]:
-    """Every run set's parameter block (one with ``rows`` and ``benchmarks``), as the project's
-    configuration (base, then local) gives it."""
-    parameters = file_parameters(project_root())
+def table_specs(parameters: dict) -> dict[str, dict]:
+    """Every run set's parameter block (one with ``rows`` and ``benchmarks``)."""
     return {
         name: block
         for name, block in parameters.items()
@@ -50,12 +48,19 @@ def table_specs() -> dict[str, dict]:
     }
 
 
-def table_pipeline(table: str, spec: dict) -> Pipeline:
-    """The run set's pipeline; a block that does not check is an error naming its file."""
+def table_pipelines(parameters: dict) -> dict[str, Pipeline]:
+    """Each run set's pipeline over the presets; a block that does not check is an error naming
+    its file."""
+    presets = parameters.get("presets") or {}
+    block = "presets"
     try:
-        return tables.create_pipeline(table, spec)
+        run_sets.check_presets(presets)
+        found = {}
+        for block, spec in table_specs(parameters).items():
+            found[block] = run_sets.create_pipeline(block, spec, presets)
+        return found
     except ValueError as err:
-        files = ", ".join(str(path) for path in defining_files(project_root(), table))
+        files = ", ".join(str(path) for path in defining_files(project_root(), block))
         raise ValueError(f"{files}: {err}") from err
 
 
@@ -68,7 +73,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     pipelines.update(
         {f"ingest_{benchmark}": ingestion.create_pipeline(benchmark) for benchmark in BENCHMARKS}
     )
-    pipelines.update({table: table_pipeline(table, spec) for table, spec in table_specs().items()})
+    pipelines.update(table_pipelines(file_parameters(project_root())))
     pipelines["predict"] = prediction.create_pipeline()
     pipelines["thresholds"] = prediction.create_thresholds_pipeline()
     pipelines["export"] = export.create_pipeline()

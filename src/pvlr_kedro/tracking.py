@@ -22,14 +22,13 @@ from typing import TYPE_CHECKING
 
 from kedro.framework.hooks import hook_impl
 
-from pvlr_kedro.reporting.tables import top_k_metrics
+from pvlr_kedro.reporting.metric_tables import top_k_metrics
+from pvlr_kedro.reporting.run_report import REPORT_FIGURES, REPORT_TABLES
 
 if TYPE_CHECKING:
     import pandas as pd
 
 REPORT_NODE = "report_run"
-FIGURES = ("report_training_curves", "report_ap_bars", "report_pr_curves")
-TABLES = ("report_table", "report_per_class")
 
 
 def sqlite_store(file_name: str) -> str:
@@ -154,11 +153,11 @@ def log_run(mlflow, run: str, data: dict, model_file: Path | None) -> None:
             mlflow.log_metrics(values, step=epoch)
         mlflow.log_metrics(final_metrics(data["metrics"]))
         mlflow.log_text(data["report_markdown"], "report/report.md")
-        for name in TABLES:
+        for name in REPORT_TABLES:
             mlflow.log_text(
                 data[name].to_csv(index=False), f"report/{name.removeprefix('report_')}.csv"
             )
-        for name in FIGURES:
+        for name in REPORT_FIGURES:
             mlflow.log_figure(data[name], f"report/{name.removeprefix('report_')}.png")
         if model_file is not None:
             mlflow.log_artifact(str(model_file), "model")

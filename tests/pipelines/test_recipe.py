@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from pvlr_kedro.datasets import RecipeDataset
-from pvlr_kedro.pipelines.training.nodes import resolve_recipe, run_fingerprint
+from pvlr_kedro.pipelines.training.nodes import resolve_recipe
+from pvlr_kedro.pvlr.engine.checkpoint import run_fingerprint
 from pvlr_kedro.pvlr.engine.recipe import Recipe
 
 

@@ -6,15 +6,16 @@ import json
 import pandas as pd
 import pytest
 
+from pvlr_kedro.parameter_files import file_parameters
 from pvlr_kedro.pipeline_registry import register_pipelines, table_specs
-from pvlr_kedro.pipelines.tables.pipeline import create_pipeline
+from pvlr_kedro.pipelines.run_sets.pipeline import create_pipeline
 from tests.pipelines.kedro_run import latest, run_pipeline
 
 
 def test_every_table_is_registered_with_a_run_per_benchmark_and_row(project):
     pipelines = register_pipelines()
     tables = {f"table{n}" for n in range(1, 11)} | {"figure4", "figure5", "as_printed"}
-    assert set(table_specs()) == tables and tables <= set(pipelines)
+    assert set(table_specs(file_parameters(project))) == tables and tables <= set(pipelines)
     table4 = pipelines["table4"]
     assert {
         "table4.coco.full.metrics",
@@ -28,7 +29,7 @@ def test_every_table_is_registered_with_a_run_per_benchmark_and_row(project):
 @pytest.mark.parametrize("env", [None, "smoke"])
 def test_every_table_resolves_its_parameters(project, env):
     data = "data/smoke" if env == "smoke" else "data"  # the smoke environment writes apart
-    for table in table_specs():
+    for table in table_specs(file_parameters(project)):
         run_pipeline(project, table, env=env, tags=["parameters"])
         recipes = sorted(project.glob(f"{data}/05_model_input/{table}.*/recipe.json/*/recipe.json"))
         assert recipes, table
@@ -66,7 +67,12 @@ def test_a_typo_in_a_row_is_refused_when_the_pipeline_is_built():
         "rows": {"full": {"modle": {"kap": False}}},
     }
     with pytest.raises(ValueError, match=r"`table9`: unknown table9.rows.full parameters: modle"):
-        create_pipeline("table9", spec)
+        create_pipeline("table9", spec, {})
+    spec["rows"]["full"] = {"preset": "label_reps"}
+    with pytest.raises(
+        ValueError, match=r"rows.full.preset='label_reps': expected one of label_rep"
+    ):
+        create_pipeline("table9", spec, {"label_rep": {"model": {"kap": False}}})
 
 
 NEW_TABLE = """

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from kedro.io import DatasetError
 
+from pvlr_kedro.pipelines.run_sets.pipeline import row_layers
 from pvlr_kedro.pvlr.engine.recipe import Recipe
 
 
@@ -36,7 +37,8 @@ SLURM_ENDPOINT = {"train": {"rdzv_endpoint": "$HEAD:$PORT"}}
 
 
 def run_set_rows(run_set: str, params: dict) -> list[Row]:
-    """Every (benchmark, row) of ``params[run_set]`` with its recipe (paper ← benchmark ← row)."""
+    """Every (benchmark, row) of ``params[run_set]`` with its recipe (paper ← benchmark ← preset ←
+    row, as the run set's pipeline merges them)."""
     spec = params.get(run_set)
     if not (isinstance(spec, dict) and {"rows", "benchmarks"} <= set(spec)):
         sets = sorted(
@@ -51,9 +53,7 @@ def run_set_rows(run_set: str, params: dict) -> list[Row]:
             benchmark,
             row,
             Recipe.from_layers(
-                params.get("paper") or {},
-                params.get(benchmark) or {},
-                spec["rows"][row] or {},
+                *(parameter(params, key) for key in row_layers(run_set, benchmark, row, spec)),
                 SLURM_ENDPOINT,
                 run=f"{run_set}.{benchmark}.{row}",
                 benchmark=benchmark,
@@ -63,6 +63,13 @@ def run_set_rows(run_set: str, params: dict) -> list[Row]:
         for benchmark in spec["benchmarks"]
         for row in spec["rows"]
     ]
+
+
+def parameter(params: dict, key: str) -> dict:
+    """The block at a dotted key (``presets.label_rep``), as Kedro's ``params:`` reads it."""
+    for part in key.split("."):
+        params = params.get(part) or {}
+    return params
 
 
 def computed(recipe: Recipe) -> dict:

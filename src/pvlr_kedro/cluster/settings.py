@@ -1,5 +1,5 @@
-"""The Slurm settings of ``conf/<env>/cluster.yml``: every key optional, an unknown one an
-error."""
+"""The Slurm settings of ``conf/<env>/cluster.yml``: every key but ``logs`` optional (the base
+file sets it under ``${globals:data_root}``), an unknown one an error."""
 
 from __future__ import annotations
 
@@ -7,13 +7,19 @@ from dataclasses import field
 
 from pydantic.dataclasses import dataclass
 
-from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, AtLeastOne, NonNegativeInt, ParameterBlock
+from pvlr_kedro.pvlr.utils.parameter_blocks import (
+    BLOCK_RULES,
+    AtLeastOne,
+    NonNegativeInt,
+    ParameterBlock,
+)
 
 
 @dataclass(frozen=True, config=BLOCK_RULES)
 class SlurmSettings(ParameterBlock):
     """``slurm:`` of ``cluster.yml``; None leaves Slurm's default."""
 
+    logs: str  # job scripts, logs and submission records, per run set
     partition: str | None = None  # -p
     account: str | None = None  # -A
     qos: str | None = None  # --qos
@@ -27,7 +33,6 @@ class SlurmSettings(ParameterBlock):
         300  # SIGUSR1 this long before the time limit: stop, requeue, resume
     )
     max_requeues: NonNegativeInt = 5  # requeues of a row after preemption or its time limit
-    logs: str = "data/09_cluster"  # job scripts, logs and submission records, per run set
 
     block = "slurm"
 

@@ -73,7 +73,7 @@ def latest_past_version(folder: Path) -> str | None:
 class TrainedModelDataset(AbstractVersionedDataset[TrainedModel, TrainedModel]):
     """Saves and loads a ``TrainedModel`` (one ``torch.save`` file) on the local file system.
 
-    ``TrainedModelDataset(filepath="data/06_models/demo/model.pt", version=...)``; the loaded
+    ``TrainedModelDataset(filepath="<data_root>/06_models/demo/model.pt", version=...)``; the loaded
     object's ``build("ema")`` or ``build("final")`` gives a ready model.
     """
 

@@ -23,7 +23,7 @@ from pvlr_kedro.ingest.records import (
     check_unique_ids,
     safe_relative_path,
 )
-from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, ParameterBlock
+from pvlr_kedro.pvlr.utils.parameter_blocks import BLOCK_RULES, ParameterBlock
 
 
 @dataclass(frozen=True, config=BLOCK_RULES)

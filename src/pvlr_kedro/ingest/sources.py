@@ -21,7 +21,7 @@ from pydantic.dataclasses import dataclass
 from pvlr_kedro.ingest.coco import CocoOptions, read_coco
 from pvlr_kedro.ingest.csv_labels import CsvOptions, read_labels_csv
 from pvlr_kedro.ingest.errors import IngestionError
-from pvlr_kedro.ingest.images import ImageCheck, check_images
+from pvlr_kedro.ingest.image_check import ImageCheck, check_images
 from pvlr_kedro.ingest.leakage import (
     check_listed_once,
     check_split_overlap,
@@ -35,7 +35,7 @@ from pvlr_kedro.ingest.table import records_table, summarise
 from pvlr_kedro.ingest.voc import VocOptions, read_voc
 from pvlr_kedro.ingest.vocabulary import build_vocabulary
 from pvlr_kedro.pvlr.inputs.image_cache import Store
-from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, ParameterBlock
+from pvlr_kedro.pvlr.utils.parameter_blocks import BLOCK_RULES, ParameterBlock
 
 # Each format: its options and its reader (root, options, namespace → Ingested).
 READERS: dict[str, tuple[type[ParameterBlock], Callable[..., Ingested]]] = {

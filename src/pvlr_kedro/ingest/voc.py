@@ -22,7 +22,7 @@ from pvlr_kedro.ingest.records import (
     safe_relative_path,
 )
 from pvlr_kedro.ingest.textfile import read_lines
-from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, ParameterBlock
+from pvlr_kedro.pvlr.utils.parameter_blocks import BLOCK_RULES, ParameterBlock
 
 VOC_CLASSES = (
     "aeroplane",

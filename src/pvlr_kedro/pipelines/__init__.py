@@ -1,4 +1,5 @@
-"""Kedro pipelines: ingestion, the run template (training), paper tables."""
+"""Kedro pipelines: ingestion, the run template (training), run sets (the paper tables),
+prediction and export."""
 
 from functools import partial, update_wrapper
 

@@ -2,7 +2,7 @@
 
 from pvlr_kedro.pvlr import build_model
 model = build_model({"backbone": "RN101", "pretrained": "openai", "image_size": 448}, names)
-predictor = Predictor.from_bundle("data/06_models/demo/model.pt/<version>/model.pt")
+predictor = Predictor.from_bundle("<models_root>/demo/model.pt/<version>/model.pt")
 
 The folders show the architecture, each importing only those before it: ``utils`` ← ``method``
 ← ``inputs`` ← ``evaluation`` ← ``engine`` ← ``inference``. The modules' former flat names
@@ -28,11 +28,12 @@ FOLDERS = {
     "engine": ("training", "ema", "checkpoint", "recipe", "timing"),
     "evaluation": ("metrics", "thresholds"),
     "inference": ("predictor", "export", "onnx_engine"),
-    "utils": ("params", "atomic", "locks", "cpu_allocator", "distributed"),
+    "utils": ("parameter_blocks", "atomic", "locks", "cpu_allocator", "distributed"),
 }  # fmt: skip
 FORMER_NAMES = {
     **{name: f"{folder}.{name}" for folder, names in FOLDERS.items() for name in names},
     "data": "inputs.loading",
+    "params": "utils.parameter_blocks",
 }
 for _former, _module in FORMER_NAMES.items():
     sys.modules[f"{__name__}.{_former}"] = importlib.import_module(f"{__name__}.{_module}")

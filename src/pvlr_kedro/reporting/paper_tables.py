@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from pvlr_kedro.reporting import figures, tables
+from pvlr_kedro.reporting import figures, metric_tables
 
 PERCENT_METRICS = ("mAP", "CP", "CR", "CF1", "OP", "OR", "OF1")
 
@@ -23,10 +23,10 @@ def our_value(column: str, result: dict):
     if column == "seconds":
         return round(result["step_seconds"]["seconds"], 3)
     if column in PERCENT_METRICS:
-        return tables.percent(metrics[column])
+        return metric_tables.percent(metrics[column])
     if (top := re.fullmatch(r"(top\d+) (\w+)", column)) is not None:  # a run with another k: –
-        return tables.percent(metrics.get(top[1], {}).get(top[2]))
-    return tables.percent(metrics["ap"].get(column))
+        return metric_tables.percent(metrics.get(top[1], {}).get(top[2]))
+    return metric_tables.percent(metrics["ap"].get(column))
 
 
 def columns_of(spec: dict, results: dict, benchmark: str) -> list[str]:
@@ -121,13 +121,13 @@ def _cells(table: pd.DataFrame) -> str:
                 table[f"{group} ours"], table[f"{group} paper"], table[f"{group} Δ"]
             )
         ]
-    return tables.markdown_table(shown)
+    return metric_tables.markdown_table(shown)
 
 
 def _cell(ours, paper, delta) -> str:
-    text = "–" if tables.missing(ours) else f"{ours}"
-    if not tables.missing(paper):
-        text += f" / {paper}" + ("" if tables.missing(delta) else f" ({delta:+g})")
+    text = "–" if metric_tables.missing(ours) else f"{ours}"
+    if not metric_tables.missing(paper):
+        text += f" / {paper}" + ("" if metric_tables.missing(delta) else f" ({delta:+g})")
     return text
 
 
@@ -190,7 +190,7 @@ def _run_info(spec: dict, summaries: dict, results: dict) -> str:
             "device": history["device"].iloc[-1] if len(history) else "–",
             "model shown": "EMA",
         }
-    return tables.markdown_table(pd.DataFrame.from_dict(info, orient="index"))
+    return metric_tables.markdown_table(pd.DataFrame.from_dict(info, orient="index"))
 
 
 def plot(spec: dict, results: dict):

@@ -11,12 +11,13 @@ import torch
 import yaml
 from timm.utils import ModelEmaV3
 
-from pvlr_kedro.pipelines.training.nodes import ema_sentence, resolve_recipe
+from pvlr_kedro.pipelines.training.nodes import resolve_recipe
 from pvlr_kedro.pvlr import build_model
 from pvlr_kedro.pvlr.engine.ema import WeightAverage, auto_ema_decay, ema_decay, reached_at
 from pvlr_kedro.pvlr.engine.training import TrainConfig, accumulate_gradients, ema_target
 from pvlr_kedro.pvlr.method.losses import LossConfig
 from pvlr_kedro.pvlr.utils.distributed import World
+from pvlr_kedro.reporting.run_report import ema_sentence
 from tests.pvlr.conftest import NAMES, TINY
 
 

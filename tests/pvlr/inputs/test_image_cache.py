@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from pvlr_kedro.ingest import IngestionError, SourceConfig
-from pvlr_kedro.pipelines.training.nodes import run_fingerprint
+from pvlr_kedro.pvlr.engine.checkpoint import run_fingerprint
 from pvlr_kedro.pvlr.engine.recipe import Recipe
 from pvlr_kedro.pvlr.inputs import image_cache
 from pvlr_kedro.pvlr.inputs.image_cache import CachedImages, build_image_cache

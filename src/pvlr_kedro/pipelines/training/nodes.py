@@ -1,4 +1,5 @@
-"""Thin nodes over ``pvlr_kedro.pvlr`` and ``pvlr_kedro.reporting``."""
+"""Thin nodes over ``pvlr_kedro.pvlr``: a run's recipe, prompts, image cache, training and
+evaluation (its report is ``pvlr_kedro.reporting.run_report``)."""
 
 from __future__ import annotations
 
@@ -13,22 +14,17 @@ import pandas as pd
 import torch
 
 from pvlr_kedro.pvlr import build_model
-from pvlr_kedro.pvlr.engine.checkpoint import TrainedModel, fingerprint
+from pvlr_kedro.pvlr.engine.checkpoint import TrainedModel, run_fingerprint
 from pvlr_kedro.pvlr.engine.recipe import Recipe
 from pvlr_kedro.pvlr.engine.training import fit, predict_dataset, seed_everything
-from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig, chance_map, multilabel_metrics
-from pvlr_kedro.pvlr.inputs.image_cache import LOSSLESS_STORES, CachedImages, build_image_cache
-from pvlr_kedro.pvlr.inputs.loading import Augmentation, ImageFiles, MultiLabelImages, multi_hot
+from pvlr_kedro.pvlr.evaluation.metrics import chance_map, metrics_summary
+from pvlr_kedro.pvlr.inputs.image_cache import CachedImages, build_image_cache
+from pvlr_kedro.pvlr.inputs.loading import Augmentation, ImageFiles, MultiLabelImages
 from pvlr_kedro.pvlr.method.model import encode_hard_prompt_embeddings
 from pvlr_kedro.pvlr.utils.distributed import launch
 from pvlr_kedro.pvlr.utils.locks import exclusive
-from pvlr_kedro.reporting import figures, tables
 
 log = logging.getLogger(__name__)
-SMOKE_BANNER = (
-    "**SMOKE RUN**: a tiny randomly initialised backbone on generated stand-in data, trained "
-    "briefly. These numbers test the pipeline; they are **not comparable with the paper's**."
-)
 
 
 def resolve_recipe(smoke: bool, *layers: dict, run: str, benchmark: str) -> Recipe:
@@ -165,29 +161,6 @@ def train_process(data: RunData, folder: Path) -> tuple[dict, dict, dict, list[d
     )
 
 
-def run_fingerprint(
-    annotations: pd.DataFrame, vocabulary: dict, recipe: Recipe, image_source: dict, images: dict
-) -> str:
-    """What a run computes: model, training semantics, loss, vocabulary and training data (labels,
-    the images' root and signature, and a lossy image cache's store) — not how it executes (a
-    lossless cache gives the very pixels of the files)."""
-    rows = annotations[annotations["split"] == "train"]
-    data = [
-        (i, [int(x) for x in labels], [int(x) for x in ignore])
-        for i, labels, ignore in zip(rows["image_id"], rows["labels"], rows["ignore"])
-    ]
-    source = {key: image_source[key] for key in ("root", "format", "signature")}
-    lossy = images["store"] not in (None, *LOSSLESS_STORES)
-    return fingerprint(
-        dataclasses.asdict(recipe.model),
-        recipe.training_semantics(),
-        dataclasses.asdict(recipe.loss),
-        vocabulary,
-        data,
-        {**source, "image_cache": images["store"]} if lossy else source,
-    )
-
-
 def evaluate_model(
     *,
     model: TrainedModel,
@@ -246,29 +219,6 @@ def _refuse_nonfinite(scores: np.ndarray, which: str, run: str) -> None:
         )
 
 
-def metrics_summary(
-    scores: np.ndarray,
-    targets: np.ndarray,
-    ignore: np.ndarray,
-    names: list[str],
-    config: EvalConfig,
-) -> dict:
-    """The protocol's metrics of one model as JSON: per-class AP by name (None without
-    positives), top-k beside (``top<k>``, k = ``eval.top_k``)."""
-    overall = multilabel_metrics(scores, targets, ignore, config.threshold)
-    top = multilabel_metrics(scores, targets, ignore, config.threshold, top_k=config.top_k)
-    summary: dict[str, Any] = {k: _number(v) for k, v in overall.items() if k != "ap"}
-    summary["ap"] = {name: _number(ap) for name, ap in zip(names, overall["ap"])}
-    summary[f"top{config.top_k}"] = {key: _number(top[key]) for key in tables.THRESHOLDED}
-    return summary
-
-
-def _number(value) -> float | None:
-    """A metric for strict JSON: a float, or None where it is undefined (NaN: e.g. no class has a
-    positive)."""
-    return None if value is None or np.isnan(value) else float(value)
-
-
 def split_dataset(
     annotations: pd.DataFrame,
     split: str,
@@ -291,94 +241,6 @@ def split_dataset(
         root, size = source["root"], images["size"]
         return MultiLabelImages.from_files(table, root, classes, size, augmentation)
     return MultiLabelImages(table, classes, CachedImages(images["folder"], rows), augmentation)
-
-
-def report_run(
-    *,
-    metrics: dict,
-    history: pd.DataFrame,
-    scores: pd.DataFrame,
-    vocabulary: dict,
-    annotations: pd.DataFrame,
-    recipe: Recipe,
-) -> dict:
-    """The Markdown report, the paper-layout CSV tables and the three figures, by output name."""
-    names = vocabulary["names"]
-    models = (("EMA model (reported)", "ema"), ("final model", "final"))
-    main = pd.DataFrame.from_dict(
-        {label: tables.metrics_row(metrics[key]) for label, key in models}, orient="index"
-    )
-    per_class = pd.DataFrame.from_dict(
-        {label: tables.per_class_row(metrics[key]) for label, key in models}, orient="index"
-    )
-    targets = multi_hot(scores["labels"], len(names)).numpy()
-    keep = multi_hot(scores["ignore"], len(names)).numpy() == 0
-    figure_pr = figures.precision_recall_curves(
-        scores[names].to_numpy(), targets, keep, names, metrics["ema"]["ap"]
-    )
-    return {
-        "report_markdown": _markdown(
-            recipe, metrics, history, annotations, main=main, per_class=per_class
-        ),
-        "report_table": main.rename_axis("model").reset_index(),
-        "report_per_class": per_class.rename_axis("model").reset_index(),
-        "report_training_curves": figures.training_curves(history),
-        "report_ap_bars": figures.ap_bars(metrics["ema"]["ap"]),
-        "report_pr_curves": figure_pr,
-    }
-
-
-def _markdown(recipe: Recipe, metrics, history, annotations, *, main, per_class) -> str:
-    model, train = recipe.model, recipe.train
-    counts = annotations["split"].value_counts()
-    device = history["device"].iloc[-1] if len(history) else "unknown"
-    lines = [
-        f"# {recipe.run}: PVLR results",
-        "",
-        *([SMOKE_BANNER, ""] if recipe.smoke else []),
-        f"Benchmark `{recipe.benchmark}`: {counts.get('train', 0)} training / "
-        f"{counts.get('test', 0)} test images, {len(per_class.columns) - 1} classes. "
-        f"Backbone {model.backbone} (weights: {model.pretrained or 'none, random init'}) at "
-        f"{model.image_size} px, {train.epochs} epochs, batch {train.batch_size}, trained on "
-        f"{device}. The reported model is the EMA of the weights at the end of training; the "
-        f"plain final model is beside it. {ema_sentence(history)}",
-        "",
-        "## Overall (%)",
-        "",
-        tables.markdown_table(main),
-        "",
-        "Chance level (a random ranking) of this test split: mAP "
-        f"{tables.percent(metrics['chance_mAP'])}.",
-    ]
-    if recipe.eval.report_best_epoch and "test_mAP_ema" in history:
-        best = history.loc[history["test_mAP_ema"].idxmax()]
-        lines += [
-            "",
-            f"Best epoch chosen on the test set (as peers report; not the reported number): epoch "
-            f"{int(best['epoch'])}, mAP {tables.percent(best['test_mAP_ema'])} (EMA).",
-        ]
-    if metrics["classes_without_positives"]:
-        lines += [
-            "",
-            f"Classes without a positive in the test split (left out of mAP): "
-            f"{', '.join(metrics['classes_without_positives'])}.",
-        ]
-    lines += ["", "## Per-class AP (%)", "", tables.markdown_table(per_class), ""]
-    return "\n".join(lines)
-
-
-def ema_sentence(history: pd.DataFrame) -> str:
-    """What the EMA model is: an average at the run's decay, or the mean over the run where the run
-    was too short to reach it."""
-    if "ema_target" not in history or not len(history):
-        return ""
-    last = history.iloc[-1]
-    if last["ema_decay"] < last["ema_target"]:
-        return (
-            f"The run was too short for the EMA to reach its decay {last['ema_target']:.5g} "
-            "(train.ema_decay): the EMA model is the mean of the weights of every step."
-        )
-    return f"EMA decay {last['ema_target']:.5g}."
 
 
 def _cpu(state: dict) -> dict:

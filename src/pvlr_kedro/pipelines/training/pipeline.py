@@ -16,19 +16,10 @@ from pvlr_kedro.pipelines.training.nodes import (
     cache_images,
     encode_hard_prompts,
     evaluate_model,
-    report_run,
     resolve_recipe,
     train_model,
 )
-
-REPORT_OUTPUTS = [
-    "report_markdown",
-    "report_table",
-    "report_per_class",
-    "report_training_curves",
-    "report_ap_bars",
-    "report_pr_curves",
-]
+from pvlr_kedro.reporting.run_report import REPORT_OUTPUTS, report_run
 
 
 def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:

@@ -21,14 +21,21 @@ import os
 import random
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
+from pvlr_kedro.pvlr.inputs.image_cache import LOSSLESS_STORES
 from pvlr_kedro.pvlr.method.backbone import uses_quick_gelu, weights_loaded_afterwards
 from pvlr_kedro.pvlr.method.config import PVLRConfig
 from pvlr_kedro.pvlr.method.model import PVLR
 from pvlr_kedro.pvlr.utils.atomic import atomic_write
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from pvlr_kedro.pvlr.engine.recipe import Recipe
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +44,29 @@ def fingerprint(*parts) -> str:
     """A short stable hash of JSON-serialisable parts (parameters, vocabulary, data)."""
     text = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def run_fingerprint(
+    annotations: pd.DataFrame, vocabulary: dict, recipe: Recipe, image_source: dict, images: dict
+) -> str:
+    """What a run computes: model, training semantics, loss, vocabulary and training data (labels,
+    the images' root and signature, and a lossy image cache's store) — not how it executes (a
+    lossless cache gives the very pixels of the files)."""
+    rows = annotations[annotations["split"] == "train"]
+    data = [
+        (i, [int(x) for x in labels], [int(x) for x in ignore])
+        for i, labels, ignore in zip(rows["image_id"], rows["labels"], rows["ignore"])
+    ]
+    source = {key: image_source[key] for key in ("root", "format", "signature")}
+    lossy = images["store"] not in (None, *LOSSLESS_STORES)
+    return fingerprint(
+        dataclasses.asdict(recipe.model),
+        recipe.training_semantics(),
+        dataclasses.asdict(recipe.loss),
+        vocabulary,
+        data,
+        {**source, "image_cache": images["store"]} if lossy else source,
+    )
 
 
 def rng_states() -> dict:

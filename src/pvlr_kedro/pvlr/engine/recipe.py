@@ -16,7 +16,7 @@ from pvlr_kedro.pvlr.engine.training import EXECUTION_KEYS, TrainConfig
 from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig
 from pvlr_kedro.pvlr.method.config import PVLRConfig, as_built
 from pvlr_kedro.pvlr.method.losses import LossConfig
-from pvlr_kedro.pvlr.utils.params import merge
+from pvlr_kedro.pvlr.utils.parameter_blocks import merge
 
 BLOCKS: dict[str, Any] = {
     "model": PVLRConfig,

@@ -46,7 +46,7 @@ from pvlr_kedro.pvlr.inputs.loading import (
 from pvlr_kedro.pvlr.method.losses import BatchNormalisers, LossConfig, LossTerms, total_loss
 from pvlr_kedro.pvlr.utils.cpu_allocator import keep_freed_memory
 from pvlr_kedro.pvlr.utils.distributed import LaunchPlan, World, sync_batchnorm
-from pvlr_kedro.pvlr.utils.params import (
+from pvlr_kedro.pvlr.utils.parameter_blocks import (
     BLOCK_RULES,
     AtLeastOne,
     Fraction,

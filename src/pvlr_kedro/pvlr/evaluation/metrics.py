@@ -11,10 +11,15 @@ mAP and of the class-wise means.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from pydantic.dataclasses import dataclass
 
-from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, AtLeastOne, OpenUnit, ParameterBlock
+from pvlr_kedro.pvlr.utils.parameter_blocks import BLOCK_RULES, AtLeastOne, OpenUnit, ParameterBlock
+
+# the metrics at a threshold (the top-k ones beside them in a summary)
+THRESHOLDED = ("CP", "CR", "CF1", "OP", "OR", "OF1")
 
 
 @dataclass(frozen=True, config=BLOCK_RULES)
@@ -123,3 +128,26 @@ def _floats(values) -> np.ndarray:
 
 def _f1(precision: float, recall: float) -> float:
     return 0.0 if precision + recall == 0 else 2 * precision * recall / (precision + recall)
+
+
+def metrics_summary(
+    scores: np.ndarray,
+    targets: np.ndarray,
+    ignore: np.ndarray,
+    names: list[str],
+    config: EvalConfig,
+) -> dict:
+    """The protocol's metrics of one model as JSON: per-class AP by name (None without
+    positives), top-k beside (``top<k>``, k = ``eval.top_k``)."""
+    overall = multilabel_metrics(scores, targets, ignore, config.threshold)
+    top = multilabel_metrics(scores, targets, ignore, config.threshold, top_k=config.top_k)
+    summary: dict[str, Any] = {k: _number(v) for k, v in overall.items() if k != "ap"}
+    summary["ap"] = {name: _number(ap) for name, ap in zip(names, overall["ap"])}
+    summary[f"top{config.top_k}"] = {key: _number(top[key]) for key in THRESHOLDED}
+    return summary
+
+
+def _number(value) -> float | None:
+    """A metric for strict JSON: a float, or None where it is undefined (NaN: e.g. no class has a
+    positive)."""
+    return None if value is None or np.isnan(value) else float(value)

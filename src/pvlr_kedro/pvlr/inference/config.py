@@ -11,7 +11,7 @@ from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.pvlr.engine.training import device_unavailable
 from pvlr_kedro.pvlr.inference.export import missing_export_modules
-from pvlr_kedro.pvlr.utils.params import (
+from pvlr_kedro.pvlr.utils.parameter_blocks import (
     BLOCK_RULES,
     AtLeastOne,
     NonNegativeInt,

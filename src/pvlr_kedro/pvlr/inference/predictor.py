@@ -1,7 +1,7 @@
 """A trained model on new images and new class names, with no Kedro session.
 
     from pvlr_kedro.pvlr import Predictor
-    predictor = Predictor.from_bundle("data/06_models/demo/model.pt/<version>/model.pt")
+    predictor = Predictor.from_bundle("<models_root>/demo/model.pt/<version>/model.pt")
     scores = predictor(["street.jpg", "kitchen.png"], classes=["person", "car", "kite"])
 
 Scores are sigmoid probabilities, one column per class, in the order of ``classes`` (the

@@ -16,7 +16,7 @@ from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.pvlr.method.backbone import resolve_weights, uses_quick_gelu
 from pvlr_kedro.pvlr.method.towers import refusal, tower_support
-from pvlr_kedro.pvlr.utils.params import (
+from pvlr_kedro.pvlr.utils.parameter_blocks import (
     BLOCK_RULES,
     AtLeastOne,
     NonNegativeInt,

@@ -26,7 +26,7 @@ from typing import Literal, NamedTuple
 import torch
 from pydantic.dataclasses import dataclass
 
-from pvlr_kedro.pvlr.utils.params import (
+from pvlr_kedro.pvlr.utils.parameter_blocks import (
     BLOCK_RULES,
     Fraction,
     NonNegative,

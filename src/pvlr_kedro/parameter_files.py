@@ -16,7 +16,7 @@ from pathlib import Path
 import yaml
 from kedro.framework.project import settings
 
-from pvlr_kedro.pvlr.utils.params import merge
+from pvlr_kedro.pvlr.utils.parameter_blocks import merge
 
 
 def parameter_files(project: Path, env: str | None = None) -> list[Path]:

@@ -9,13 +9,13 @@ from typing import Literal
 import pytest
 from pydantic.dataclasses import dataclass
 
-import pvlr_kedro.pipelines.tables.pipeline  # noqa: F401  (the run-set blocks)
+import pvlr_kedro.pipelines.run_sets.pipeline  # noqa: F401  (the run-set blocks)
 from pvlr_kedro.cluster.settings import SlurmSettings
 from pvlr_kedro.demo_data import DemoConfig
 from pvlr_kedro.ingest.sources import READERS, SourceConfig
 from pvlr_kedro.pvlr.engine.recipe import BLOCKS
 from pvlr_kedro.pvlr.inference.config import ExportConfig, PredictConfig, ThresholdSetConfig
-from pvlr_kedro.pvlr.utils.params import (
+from pvlr_kedro.pvlr.utils.parameter_blocks import (
     BLOCK_RULES,
     AtLeastOne,
     OpenUnit,

@@ -9,8 +9,8 @@ import torch
 from kedro.io import AbstractDataset
 
 
-class TensorDataset(AbstractDataset[torch.Tensor, torch.Tensor]):
-    """``TensorDataset(filepath="data/05_model_input/demo/hard_prompt_embeddings.pt")``."""
+class TensorFileDataset(AbstractDataset[torch.Tensor, torch.Tensor]):
+    """``TensorFileDataset(filepath="<data_root>/05_model_input/demo/hard_prompt_embeddings.pt")``."""
 
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
         self.filepath = PurePosixPath(filepath)

@@ -7,7 +7,7 @@ import re
 
 import pandas as pd
 
-THRESHOLDED = ("CP", "CR", "CF1", "OP", "OR", "OF1")
+from pvlr_kedro.pvlr.evaluation.metrics import THRESHOLDED
 
 
 def missing(value) -> bool:

@@ -2,7 +2,8 @@
 the Table 7 timing where asked, and one report node.
 
 Row namespaces are ``<table>.<benchmark>.<row>`` (``table4.coco.full``); a row's parameters
-are the paper's recipe, then its benchmark's block, then ``<table>.rows.<row>``.
+are the paper's recipe, then its benchmark's block, then its preset (``presets.<name>``), then
+``<table>.rows.<row>``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,18 @@ from pydantic.dataclasses import dataclass
 
 from pvlr_kedro.pipelines import bind, named
 from pvlr_kedro.pipelines.ingestion import pipeline as ingestion
-from pvlr_kedro.pipelines.tables.nodes import (
+from pvlr_kedro.pipelines.run_sets.nodes import (
     RESULT_PARTS,
     measure_training_step,
     report_paper_table,
 )
 from pvlr_kedro.pipelines.training import pipeline as training
-from pvlr_kedro.pvlr.utils.params import BLOCK_RULES, AtLeastOne, NonNegativeInt, ParameterBlock
+from pvlr_kedro.pvlr.utils.parameter_blocks import (
+    BLOCK_RULES,
+    AtLeastOne,
+    NonNegativeInt,
+    ParameterBlock,
+)
 
 
 @dataclass(frozen=True, config=BLOCK_RULES)
@@ -54,25 +60,45 @@ class RunSetSpec(ParameterBlock):
 
 
 @dataclass(frozen=True, config=BLOCK_RULES)
-class RowSpec(ParameterBlock):
-    """One row of a run set: its label and its parameter blocks over the benchmark's."""
+class PresetSpec(ParameterBlock):
+    """An ablation preset (``presets.<name>``): parameter blocks a row starts from."""
 
-    label: str | None = None
     model: dict[str, Any] | None = None
     train: dict[str, Any] | None = None
     loss: dict[str, Any] | None = None
     eval: dict[str, Any] | None = None
 
+    block = "preset"
+
+
+@dataclass(frozen=True, config=BLOCK_RULES)
+class RowSpec(PresetSpec):
+    """One row of a run set: its label, the preset it starts from and its own blocks over both."""
+
+    label: str | None = None
+    preset: str | None = None  # a name under `presets:` (conf/base/parameters_presets.yml)
+
     block = "row"
 
 
-def check_spec(table: str, spec: dict) -> None:
-    """A run set's block, its rows and its timing checked; an error names the run set, the key and
-    what is allowed, or the name that cannot be a folder."""
+def check_presets(presets: dict) -> None:
+    """Each preset under ``presets:`` holds parameter blocks only."""
+    for name, preset in presets.items():
+        PresetSpec.from_params(preset or {}, f"presets.{name}")
+
+
+def check_spec(table: str, spec: dict, presets: dict) -> None:
+    """A run set's block, its rows (their presets among ``presets``) and its timing checked; an
+    error names the run set, the key and what is allowed, or the name that cannot be a folder."""
     try:
         checked = RunSetSpec.from_params(spec, table)
         for row, delta in checked.rows.items():
-            RowSpec.from_params(delta or {}, f"{table}.rows.{row}")
+            preset = RowSpec.from_params(delta or {}, f"{table}.rows.{row}").preset
+            if preset is not None and preset not in presets:
+                raise ValueError(
+                    f"{table}.rows.{row}.preset={preset!r}: expected one of "
+                    f"{', '.join(sorted(presets)) or 'the presets (none is defined)'}"
+                )
         TimingSpec.from_params(checked.timing or {}, f"{table}.timing")
         if checked.ratio is not None and not (
             len(checked.ratio) == 2 and set(checked.ratio) <= set(checked.rows)
@@ -87,14 +113,14 @@ def check_spec(table: str, spec: dict) -> None:
     ]:
         if (problem := path_segment_problem(name)) is not None:
             raise ValueError(
-                f"`{table}`: the {kind} name {name!r} {problem}: names become folders under data/ "
-                "and must be one path segment (no / or \\, no .., no leading dot, no control "
-                "characters; letters of any script and spaces are fine)"
+                f"`{table}`: the {kind} name {name!r} {problem}: names become folders under the "
+                "data root and must be one path segment (no / or \\, no .., no leading dot, no "
+                "control characters; letters of any script and spaces are fine)"
             )
 
 
 def path_segment_problem(name: object) -> str | None:
-    """Why ``name`` cannot be one folder's name under data/ (None when it can)."""
+    """Why ``name`` cannot be one folder's name under the data root (None when it can)."""
     if not isinstance(name, str) or not name.strip():
         return "is empty or not text"
     if "/" in name or "\\" in name:
@@ -108,9 +134,17 @@ def path_segment_problem(name: object) -> str | None:
     return None
 
 
-def create_pipeline(table: str, spec: dict) -> Pipeline:
-    """The pipeline of ``table`` from its parameter block's structure (benchmarks and row names)."""
-    check_spec(table, spec)
+def row_layers(table: str, benchmark: str, row: str, spec: dict) -> list[str]:
+    """The parameter keys a row's recipe merges, first to last: the paper's recipe, the
+    benchmark's block, the row's preset, the row."""
+    preset = (spec["rows"][row] or {}).get("preset")
+    return ["paper", benchmark, *([f"presets.{preset}"] if preset else []), f"{table}.rows.{row}"]
+
+
+def create_pipeline(table: str, spec: dict, presets: dict) -> Pipeline:
+    """The pipeline of ``table`` from its parameter block's structure (benchmarks, row names and
+    the rows' presets)."""
+    check_spec(table, spec, presets)
     benchmarks = list(spec["benchmarks"])
     rows = [(benchmark, row) for benchmark in benchmarks for row in spec["rows"]]
     timed = "timing" in spec
@@ -119,7 +153,7 @@ def create_pipeline(table: str, spec: dict) -> Pipeline:
     report_inputs = [f"{benchmark}.ingestion_summary" for benchmark in benchmarks]
     for benchmark, row in rows:
         run = f"{table}.{benchmark}.{row}"
-        layers = ["params:paper", f"params:{benchmark}", f"params:{table}.rows.{row}"]
+        layers = [f"params:{layer}" for layer in row_layers(table, benchmark, row, spec)]
         pipelines.append(training.create_pipeline(run, benchmark, layers))
         if timed:
             pipelines.append(timing_pipeline(run, benchmark, table))

@@ -6,16 +6,15 @@ import math
 import numpy as np
 import pandas as pd
 
-from pvlr_kedro.pipelines.training.nodes import metrics_summary
-from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig
-from pvlr_kedro.reporting.paper_tables import our_value
-from pvlr_kedro.reporting.tables import (
+from pvlr_kedro.pvlr.evaluation.metrics import EvalConfig, metrics_summary
+from pvlr_kedro.reporting.metric_tables import (
     THRESHOLDED,
     markdown_table,
     metrics_row,
     per_class_row,
     percent,
 )
+from pvlr_kedro.reporting.paper_tables import our_value
 from pvlr_kedro.tracking import final_metrics
 
 

@@ -4,7 +4,7 @@
 import pytest
 from omegaconf import OmegaConf
 
-from pvlr_kedro.configuration import defining_files, file_parameters, parameter_files
+from pvlr_kedro.parameter_files import defining_files, file_parameters, parameter_files
 from tests.conftest import REPO
 
 
