@@ -6,13 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import yaml
 from PIL import Image
 from sklearn.datasets import load_sample_images
 
-from pvlr_kedro.parameter_files import file_parameters
-
-# The backbone alone (Table 5's "Label Rep."): the project's preset, no KAP, CAP, IFM or DMA
-BACKBONE_ALONE = file_parameters(Path(__file__).parents[1])["presets"]["label_rep"]["model"]
+# The backbone alone (Table 5's "Label Rep."): the project's preset, no KAP, CAP, IFM or DMA (read
+# as plain YAML: importing Kedro's project settings would configure logging onto stdout)
+PRESETS = Path(__file__).parents[1] / "conf/base/parameters_presets.yml"
+BACKBONE_ALONE = yaml.safe_load(PRESETS.read_text())["presets"]["label_rep"]["model"]
 
 
 def coco_names() -> list[str]:

@@ -1,5 +1,6 @@
-"""Project hooks: the project's root is the working directory of every run, and every parameter
-check runs before any node does real work."""
+"""Project hooks, one concern each: the project's root is the working directory of every run
+(``ProjectRootIsWorkingDirectory``), and every parameter check runs before any node does real
+work (``ValidateParametersFirst``); MLflow tracking is ``pvlr_kedro.tracking``'s."""
 
 from __future__ import annotations
 
@@ -11,6 +12,17 @@ from pvlr_kedro.parameter_files import file_parameters
 from pvlr_kedro.tracking import check_tracking_store
 
 
+class ProjectRootIsWorkingDirectory:
+    """A run started in a subfolder (a notebook in ``notebooks/``) reads and writes the project's
+    places: the relative paths of the configuration (``${globals:data_root}``, the tracking store)
+    and of the pipeline registry's parameter files are the project root's. Registered last in
+    ``settings.HOOKS``, so that pluggy calls it before every other hook."""
+
+    @hook_impl(tryfirst=True)
+    def after_context_created(self, context) -> None:
+        os.chdir(context.project_path)
+
+
 class ValidateParametersFirst:
     """Before the pipeline: ``--params`` may only name parameter blocks the configuration defines
     (``cocoo.root=x`` is an error, not ignored), and the nodes tagged ``parameters`` (cheap
@@ -20,10 +32,9 @@ class ValidateParametersFirst:
     def __init__(self) -> None:
         self.configured: set[str] | None = None
 
-    # first: before any plugin's hook reads configuration relative to the working directory
+    # first: before kedro-mlflow's hook reads its configuration
     @hook_impl(tryfirst=True)
     def after_context_created(self, context) -> None:
-        os.chdir(context.project_path)  # the catalog's relative paths, from any subfolder
         self.configured = set(file_parameters(context.project_path, context.env))
         check_tracking_store(context)  # before kedro-mlflow's hook opens it
 

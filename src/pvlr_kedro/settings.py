@@ -3,10 +3,11 @@ namespaces tracked in MLflow when kedro-mlflow is installed (``pvlr_kedro.tracki
 
 from kedro.config import OmegaConfigLoader
 
-from pvlr_kedro.hooks import ValidateParametersFirst
+from pvlr_kedro.hooks import ProjectRootIsWorkingDirectory, ValidateParametersFirst
 from pvlr_kedro.tracking import TrackRunNamespaces, sqlite_store
 
-HOOKS = (ValidateParametersFirst(), TrackRunNamespaces())
+# pluggy calls the hooks registered last first: the working directory is set before any other
+HOOKS = (ValidateParametersFirst(), TrackRunNamespaces(), ProjectRootIsWorkingDirectory())
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

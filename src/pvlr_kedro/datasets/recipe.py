@@ -25,6 +25,10 @@ class RecipeDataset(JSONDataset):
     def load(self) -> Recipe:
         return self.held or Recipe.from_dict(super().load())
 
+    def resolve_load_version(self) -> str | None:
+        # held: no version on disk to find; the one it would have been saved as
+        return self.resolve_save_version() if self.held else super().resolve_load_version()
+
     def save(self, data: Recipe) -> None:
         if data.train.node_rank > 0:
             log.info("run `%s`: the recipe is machine 0's to write", data.run)
