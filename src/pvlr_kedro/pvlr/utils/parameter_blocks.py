@@ -5,8 +5,8 @@ builds one from its dict, and an error names the key, the value and what is allo
 (``model.kap='flase': expected true or false``), so that a typo cannot silently run another
 experiment. Rules between fields live in the block's ``__post_init__``.
 
-Layers of parameters (the paper's recipe ← a benchmark ← a table row; ``conf/base`` ← an
-environment) merge key by key with ``merge``, the project's one merge.
+Layers of parameters (the paper's recipe ← a benchmark ← a preset ← a table row; ``conf/base``
+← an environment) merge key by key with ``merge``, the project's one merge.
 """
 
 from __future__ import annotations
