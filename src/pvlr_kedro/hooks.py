@@ -1,26 +1,12 @@
-"""Project hooks, one concern each: the project's root is the working directory of every run
-(``ProjectRootIsWorkingDirectory``), and every parameter check runs before any node does real
-work (``ValidateParametersFirst``); MLflow tracking is ``pvlr_kedro.tracking``'s."""
+"""The project's hook that validates: every parameter check runs before any node does real work
+(MLflow tracking is ``pvlr_kedro.tracking``'s hook)."""
 
 from __future__ import annotations
-
-import os
 
 from kedro.framework.hooks import hook_impl
 
 from pvlr_kedro.parameter_files import file_parameters
 from pvlr_kedro.tracking import check_tracking_store
-
-
-class ProjectRootIsWorkingDirectory:
-    """A run started in a subfolder (a notebook in ``notebooks/``) reads and writes the project's
-    places: the relative paths of the configuration (``${globals:data_root}``, the tracking store)
-    and of the pipeline registry's parameter files are the project root's. Registered last in
-    ``settings.HOOKS``, so that pluggy calls it before every other hook."""
-
-    @hook_impl(tryfirst=True)
-    def after_context_created(self, context) -> None:
-        os.chdir(context.project_path)
 
 
 class ValidateParametersFirst:

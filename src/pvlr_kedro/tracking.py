@@ -31,12 +31,6 @@ if TYPE_CHECKING:
 REPORT_NODE = "report_run"
 
 
-def sqlite_store(file_name: str) -> str:
-    """``sqlite:///<working directory>/<file_name>``, absolute: the project hooks make the project
-    root the working directory before any configuration is read (resolver ``sqlite_store``)."""
-    return f"sqlite:///{(Path.cwd() / file_name).resolve()}"
-
-
 def flat(block: dict, prefix: str = "") -> dict:
     """A nested dict as ``{"a.b.c": value}``."""
     items: dict[str, object] = {}

@@ -159,6 +159,7 @@ def test_a_run_from_a_subfolder_with_a_home_root_reads_and_writes_the_projects_p
     assert source["root"] == str(home / "demo_images") and (home / "demo_images/train").is_dir()
     assert list(project.glob("data/08_reporting/demo/metrics.json/*/metrics.json"))
     assert not (project / "notebooks/data").exists()
+    assert Path.cwd() == project / "notebooks"  # no change of working directory
 
 
 def test_generator_parameters_are_checked(tmp_path):
