@@ -2,6 +2,7 @@
 error."""
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
