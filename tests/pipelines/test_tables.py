@@ -68,6 +68,11 @@ def test_a_typo_in_a_row_is_refused_when_the_pipeline_is_built():
     }
     with pytest.raises(ValueError, match=r"`table9`: unknown table9.rows.full parameters: modle"):
         create_pipeline("table9", spec, {})
+    timed = {**spec, "rows": {"full": {}}, "timing": {"steps": 2}}
+    with pytest.raises(
+        ValueError, match=r"table9.timing.batch_size is not set; table9.timing.warm"
+    ):
+        create_pipeline("table9", timed, {})
     spec["rows"]["full"] = {"preset": "label_reps"}
     with pytest.raises(
         ValueError, match=r"rows.full.preset='label_reps': expected one of label_rep"

@@ -35,9 +35,9 @@ from pvlr_kedro.pvlr.utils.parameter_blocks import (
 class TimingSpec(ParameterBlock):
     """A run set's ``timing:`` (Table 7): training steps timed per row."""
 
-    batch_size: AtLeastOne = 64
-    steps: AtLeastOne = 3  # timed steps
-    warmup: NonNegativeInt = 1  # steps run first and not timed
+    batch_size: AtLeastOne  # images of each timed step
+    steps: AtLeastOne  # timed steps
+    warmup: NonNegativeInt  # steps run first and not timed
 
 
 @dataclass(frozen=True, config=BLOCK_RULES)
@@ -99,7 +99,8 @@ def check_spec(table: str, spec: dict, presets: dict) -> None:
                     f"{table}.rows.{row}.preset={preset!r}: expected one of "
                     f"{', '.join(sorted(presets)) or 'the presets (none is defined)'}"
                 )
-        TimingSpec.from_params(checked.timing or {}, f"{table}.timing")
+        if checked.timing is not None:
+            TimingSpec.from_params(checked.timing, f"{table}.timing")
         if checked.ratio is not None and not (
             len(checked.ratio) == 2 and set(checked.ratio) <= set(checked.rows)
         ):
