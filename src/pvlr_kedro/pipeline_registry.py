@@ -11,6 +11,8 @@ block with ``rows`` and ``benchmarks`` (``table1`` … ``table10``, ``figure4``,
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 from kedro.pipeline import Pipeline
@@ -39,26 +41,24 @@ def benchmark_pipeline(benchmark: str) -> Pipeline:
     )
 
 
-def table_specs(parameters: dict) -> dict[str, dict]:
-    """Every run set's parameter block (one with ``rows`` and ``benchmarks``)."""
-    return {
-        name: block
-        for name, block in parameters.items()
-        if isinstance(block, dict) and {"rows", "benchmarks"} <= set(block)
-    }
-
-
 def table_pipelines(parameters: dict) -> dict[str, Pipeline]:
     """Each run set's pipeline over the presets; a block that does not check is an error naming
     its file."""
     presets = parameters.get("presets") or {}
-    block = "presets"
-    try:
+    with files_named_in_errors("presets"):
         run_sets.check_presets(presets)
-        found = {}
-        for block, spec in table_specs(parameters).items():
-            found[block] = run_sets.create_pipeline(block, spec, presets)
-        return found
+    pipelines = {}
+    for table, spec in run_sets.run_set_specs(parameters).items():
+        with files_named_in_errors(table):
+            pipelines[table] = run_sets.create_pipeline(table, spec, presets)
+    return pipelines
+
+
+@contextlib.contextmanager
+def files_named_in_errors(block: str) -> Iterator[None]:
+    """A ``ValueError`` inside names the parameter files that define ``block``."""
+    try:
+        yield
     except ValueError as err:
         files = ", ".join(str(path) for path in defining_files(project_root(), block))
         raise ValueError(f"{files}: {err}") from err

@@ -23,12 +23,10 @@ from typing import TYPE_CHECKING
 from kedro.framework.hooks import hook_impl
 
 from pvlr_kedro.reporting.metric_tables import top_k_metrics
-from pvlr_kedro.reporting.run_report import REPORT_FIGURES, REPORT_TABLES
+from pvlr_kedro.reporting.run_report import REPORT_FIGURES, REPORT_NODE, REPORT_TABLES
 
 if TYPE_CHECKING:
     import pandas as pd
-
-REPORT_NODE = "report_run"
 
 
 def flat(block: dict, prefix: str = "") -> dict:

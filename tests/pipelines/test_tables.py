@@ -7,15 +7,15 @@ import pandas as pd
 import pytest
 
 from pvlr_kedro.parameter_files import file_parameters
-from pvlr_kedro.pipeline_registry import register_pipelines, table_specs
-from pvlr_kedro.pipelines.run_sets.pipeline import create_pipeline
+from pvlr_kedro.pipeline_registry import register_pipelines
+from pvlr_kedro.pipelines.run_sets.pipeline import create_pipeline, run_set_specs
 from tests.pipelines.kedro_run import latest, run_pipeline
 
 
 def test_every_table_is_registered_with_a_run_per_benchmark_and_row(project):
     pipelines = register_pipelines()
     tables = {f"table{n}" for n in range(1, 11)} | {"figure4", "figure5", "as_printed"}
-    assert set(table_specs(file_parameters(project))) == tables and tables <= set(pipelines)
+    assert set(run_set_specs(file_parameters(project))) == tables and tables <= set(pipelines)
     table4 = pipelines["table4"]
     assert {
         "table4.coco.full.metrics",
@@ -29,7 +29,7 @@ def test_every_table_is_registered_with_a_run_per_benchmark_and_row(project):
 @pytest.mark.parametrize("env", [None, "smoke"])
 def test_every_table_resolves_its_parameters(project, env):
     data = "data/smoke" if env == "smoke" else "data"  # the smoke environment writes apart
-    for table in table_specs(file_parameters(project)):
+    for table in run_set_specs(file_parameters(project)):
         run_pipeline(project, table, env=env, tags=["parameters"])
         recipes = sorted(project.glob(f"{data}/05_model_input/{table}.*/recipe.json/*/recipe.json"))
         assert recipes, table

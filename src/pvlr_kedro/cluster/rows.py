@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from kedro.io import DatasetError
 
-from pvlr_kedro.pipelines.run_sets.pipeline import row_layers
+from pvlr_kedro.pipelines.run_sets.pipeline import row_layers, run_set_specs
 from pvlr_kedro.pvlr.engine.recipe import Recipe
 
 
@@ -39,14 +39,12 @@ SLURM_ENDPOINT = {"train": {"rdzv_endpoint": "$HEAD:$PORT"}}
 def run_set_rows(run_set: str, params: dict) -> list[Row]:
     """Every (benchmark, row) of ``params[run_set]`` with its recipe (paper ← benchmark ← preset ←
     row, as the run set's pipeline merges them)."""
-    spec = params.get(run_set)
-    if not (isinstance(spec, dict) and {"rows", "benchmarks"} <= set(spec)):
-        sets = sorted(
-            name
-            for name, block in params.items()
-            if isinstance(block, dict) and {"rows", "benchmarks"} <= set(block)
+    run_sets = run_set_specs(params)
+    if run_set not in run_sets:
+        raise ValueError(
+            f"no run set `{run_set}` (a block with rows and benchmarks): {sorted(run_sets)}"
         )
-        raise ValueError(f"no run set `{run_set}` (a block with rows and benchmarks): {sets}")
+    spec = run_sets[run_set]
     return [
         Row(
             run_set,

@@ -29,9 +29,8 @@ class SlurmSettings(ParameterBlock):
     mem: str | None = None  # e.g. "64G"
     extra_sbatch: list[str] = field(default_factory=list)  # more #SBATCH lines
     setup: str | None = None  # shell lines every job runs first (activate an environment)
-    signal_seconds: NonNegativeInt = (
-        300  # SIGUSR1 this long before the time limit: stop, requeue, resume
-    )
+    # SIGUSR1 this long before the time limit: stop, requeue, resume
+    signal_seconds: NonNegativeInt = 300
     max_requeues: NonNegativeInt = 5  # requeues of a row after preemption or its time limit
 
     block = "slurm"

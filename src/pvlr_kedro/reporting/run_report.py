@@ -12,6 +12,7 @@ from pvlr_kedro.reporting import figures, metric_tables
 REPORT_TABLES = ("report_table", "report_per_class")
 REPORT_FIGURES = ("report_training_curves", "report_ap_bars", "report_pr_curves")
 REPORT_OUTPUTS = ("report_markdown", *REPORT_TABLES, *REPORT_FIGURES)
+REPORT_NODE = "report_run"  # the node that makes them (MLflow logs a run when it has run)
 SMOKE_BANNER = (
     "**SMOKE RUN**: a tiny randomly initialised backbone on generated stand-in data, trained "
     "briefly. These numbers test the pipeline; they are **not comparable with the paper's**."

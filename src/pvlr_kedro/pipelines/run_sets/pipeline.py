@@ -81,6 +81,15 @@ class RowSpec(PresetSpec):
     block = "row"
 
 
+def run_set_specs(parameters: dict) -> dict[str, dict]:
+    """Every run set's parameter block: a top-level block with ``rows`` and ``benchmarks``."""
+    return {
+        name: block
+        for name, block in parameters.items()
+        if isinstance(block, dict) and {"rows", "benchmarks"} <= set(block)
+    }
+
+
 def check_presets(presets: dict) -> None:
     """Each preset under ``presets:`` holds parameter blocks only."""
     for name, preset in presets.items():

@@ -19,7 +19,7 @@ from pvlr_kedro.pipelines.training.nodes import (
     resolve_recipe,
     train_model,
 )
-from pvlr_kedro.reporting.run_report import REPORT_OUTPUTS, report_run
+from pvlr_kedro.reporting.run_report import REPORT_NODE, REPORT_OUTPUTS, report_run
 
 
 def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
@@ -72,7 +72,7 @@ def create_pipeline(run: str, benchmark: str, layers: list[str]) -> Pipeline:
             report_run,
             inputs=named("metrics", "history", "scores", "vocabulary", "annotations", "recipe"),
             outputs=named(*REPORT_OUTPUTS),
-            name="report_run",
+            name=REPORT_NODE,
         ),
     ]
     return Pipeline(

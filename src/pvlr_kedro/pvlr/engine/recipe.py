@@ -1,8 +1,8 @@
 """A run's recipe: its four typed parameter blocks (model, train, loss, eval), built once.
 
 The paper's values (§4.2) are written once, as the defaults of the four configs. A run's
-parameter layers (``paper`` ← benchmark ← table row) merge over them block by block and key by
-key, and every block is checked before any work (``Recipe.from_layers``).
+parameter layers (``paper`` ← benchmark ← preset ← table row) merge over them block by block and
+key by key, and every block is checked before any work (``Recipe.from_layers``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class Recipe:
         configs = {}
         for block, config in BLOCKS.items():
             try:
-                configs[block] = config.from_params(merged.get(block) or {})
+                configs[block] = config.from_params(merged.get(block, {}))
             except ValueError as err:
                 raise ValueError(f"run `{run}`: {err}") from None
         model, notes = as_built(configs.pop("model"))
